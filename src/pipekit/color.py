@@ -61,7 +61,11 @@ class Color:
 
 def to_color(value: Color | str) -> Color:
     """Return *value* as a :class:`Color`, parsing a string."""
-    return value if isinstance(value, Color) else Color(value)
+    if isinstance(value, Color):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"a colour must be a Color or a str, got {type(value).__name__}")
+    return Color(value)
 
 
 KOMMO_PALETTE: Final[tuple[Color, ...]] = tuple(

@@ -239,9 +239,15 @@ def enable_incoming(
 
     The stage is named *name* and coloured *color* (Kommo's ``#c1c1c1`` when left
     out); its id is *stage_id* or ``pipeline.next_stage_id``. When the stage is on
-    already, *pipeline* comes back unchanged, whatever the other arguments say.
+    already, *pipeline* comes back unchanged, whatever values the other arguments
+    hold (arguments of the wrong type still raise :class:`TypeError`).
     """
     _check_pipeline(pipeline)
+    require_type(name, str, "a name")
+    if color is not None and not isinstance(color, Color | str):
+        raise TypeError(f"a colour must be a Color or a str, got {type(color).__name__}")
+    if stage_id is not None:
+        require_int(stage_id, "a stage id")
     if pipeline.incoming is not None:
         return pipeline
     if len(pipeline.stages) >= MAX_STAGES:

@@ -177,7 +177,7 @@ def _check_order(stages: tuple[Stage, ...]) -> None:
         if kind is not StageKind.OPEN:
             raise InvalidPipeline(
                 "R1",
-                f"stage {position} among the open stages is a {kind.label} stage: the incoming"
+                f"the {kind.label} stage stands at open position {position}: the incoming"
                 " leads stage can only come first, and the won and lost stages only last",
             )
 
