@@ -51,6 +51,7 @@ __all__ = [
     "enable_incoming",
     "move_stage",
     "recolor_stage",
+    "rename_pipeline",
     "rename_stage",
     "rename_terminal",
 ]
@@ -257,6 +258,26 @@ def enable_incoming(
     stage_id, next_stage_id = _new_id(pipeline, stage_id)
     return _inserted(
         pipeline, 0, trusted_stage(stage_id, name, chosen, StageKind.INCOMING), key, next_stage_id
+    )
+
+
+def rename_pipeline(pipeline: Pipeline, name: str) -> Pipeline:
+    """Return *pipeline* renamed to *name* (R7).
+
+    That pipeline names are unique is a rule of the workspace, which checks it.
+    """
+    _check_pipeline(pipeline)
+    name = clean_name(name)
+    if name == pipeline.name:
+        return pipeline
+    return trusted_pipeline(
+        pipeline,
+        pipeline.stages,
+        pipeline._ids,
+        pipeline._keys,
+        pipeline._uses,
+        pipeline.next_stage_id,
+        name=name,
     )
 
 

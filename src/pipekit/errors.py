@@ -23,18 +23,38 @@ if TYPE_CHECKING:
     from pipekit.stage import StageKind
 
 __all__ = [
+    "DuplicateLeadId",
+    "DuplicateLossReasonId",
     "DuplicateName",
+    "DuplicatePipelineId",
     "DuplicateStageId",
+    "IncomingDisabled",
+    "IncomingNotEmpty",
     "InvalidColor",
+    "InvalidEvent",
+    "InvalidId",
     "InvalidName",
     "InvalidPipeline",
+    "InvalidPrice",
     "InvalidStageId",
+    "InvalidTarget",
+    "InvalidWorkspace",
     "LastOpenStage",
+    "LastPipeline",
+    "LeadNotIncoming",
+    "LossReasonInUse",
+    "MainPipelineLocked",
     "PipekitError",
+    "PipelineLimitReached",
+    "PipelineNotEmpty",
     "PositionOutOfRange",
+    "RevisionConflict",
     "RuleViolation",
     "StageLimitReached",
     "StageLocked",
+    "UnknownLead",
+    "UnknownLossReason",
+    "UnknownPipeline",
     "UnknownStage",
 ]
 
@@ -102,14 +122,25 @@ class DuplicateStageId(RuleViolation):
         super().__init__(f"the pipeline already has a stage with id {stage_id}")
 
 
-class InvalidStageId(RuleViolation):
+class InvalidId(RuleViolation):
+    """An id given by the caller is not a positive integer (R9, W6); ``what`` says whose."""
+
+    code: ClassVar[str] = "invalid_id"
+
+    def __init__(self, value: int, what: str) -> None:
+        self.value = value
+        self.what = what
+        super().__init__(f"{what} ids are positive integers, got {value}")
+
+
+class InvalidStageId(InvalidId):
     """A stage id given by the caller is not a positive integer (R9)."""
 
     code: ClassVar[str] = "invalid_stage_id"
 
     def __init__(self, stage_id: int) -> None:
         self.stage_id = stage_id
-        super().__init__(f"stage ids are positive integers, got {stage_id}")
+        super().__init__(stage_id, "stage")
 
 
 class InvalidColor(RuleViolation):
@@ -127,9 +158,11 @@ class UnknownStage(RuleViolation, LookupError):
 
     code: ClassVar[str] = "unknown_stage"
 
-    def __init__(self, stage_id: int) -> None:
+    def __init__(self, stage_id: int, pipeline_id: int | None = None) -> None:
         self.stage_id = stage_id
-        super().__init__(f"no stage has id {stage_id}")
+        self.pipeline_id = pipeline_id
+        where = "" if pipeline_id is None else f" in pipeline {pipeline_id}"
+        super().__init__(f"no stage has id {stage_id}{where}")
 
 
 class StageLocked(RuleViolation):
@@ -191,3 +224,237 @@ class InvalidPipeline(RuleViolation):
         self.rule = rule
         self.reason = reason
         super().__init__(f"invalid pipeline ({rule}): {reason}")
+
+
+# -- the workspace: leads, pipelines and loss reasons ---------------------------------
+
+
+class RevisionConflict(PipekitError):
+    """The workspace is not at the revision the caller expected: someone changed it first.
+
+    Not a rule violation: the command may be fine, the caller's view is stale. Reload
+    and decide again.
+    """
+
+    code: ClassVar[str] = "revision_conflict"
+
+    def __init__(self, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"expected the workspace at revision {expected}, but it is at revision {actual}"
+        )
+
+
+class _DuplicateId(RuleViolation):
+    what: ClassVar[str]
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+        super().__init__(f"the workspace already has a {self.what} with id {value}")
+
+
+class DuplicateLeadId(_DuplicateId):
+    """A lead id given by the caller is already held by a lead of the workspace (W6)."""
+
+    code: ClassVar[str] = "duplicate_lead_id"
+    what: ClassVar[str] = "lead"
+
+
+class DuplicatePipelineId(_DuplicateId):
+    """A pipeline id given by the caller is already held by a pipeline of the workspace (W6)."""
+
+    code: ClassVar[str] = "duplicate_pipeline_id"
+    what: ClassVar[str] = "pipeline"
+
+
+class DuplicateLossReasonId(_DuplicateId):
+    """A loss reason id given by the caller is already held in the workspace (W6)."""
+
+    code: ClassVar[str] = "duplicate_loss_reason_id"
+    what: ClassVar[str] = "loss reason"
+
+
+class _Unknown(RuleViolation, LookupError):
+    what: ClassVar[str]
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+        super().__init__(f"no {self.what} has id {value}")
+
+
+class UnknownPipeline(_Unknown):
+    """No pipeline of the workspace has the given id."""
+
+    code: ClassVar[str] = "unknown_pipeline"
+    what: ClassVar[str] = "pipeline"
+
+    def __init__(self, pipeline_id: int) -> None:
+        self.pipeline_id = pipeline_id
+        super().__init__(pipeline_id)
+
+
+class UnknownLead(_Unknown):
+    """No lead of the workspace has the given id."""
+
+    code: ClassVar[str] = "unknown_lead"
+    what: ClassVar[str] = "lead"
+
+    def __init__(self, lead_id: int) -> None:
+        self.lead_id = lead_id
+        super().__init__(lead_id)
+
+
+class UnknownLossReason(_Unknown):
+    """No loss reason of the workspace has the given id."""
+
+    code: ClassVar[str] = "unknown_loss_reason"
+    what: ClassVar[str] = "loss reason"
+
+    def __init__(self, reason_id: int) -> None:
+        self.reason_id = reason_id
+        super().__init__(reason_id)
+
+
+class InvalidPrice(RuleViolation):
+    """A price is negative (W7). Prices are whole minor units: cents, not dollars."""
+
+    code: ClassVar[str] = "invalid_price"
+
+    def __init__(self, price: int) -> None:
+        self.price = price
+        super().__init__(f"a price is a whole number of minor units, at least 0; got {price}")
+
+
+class InvalidTarget(RuleViolation):
+    """A stage named as where leads should go is not allowed there (W2, W4)."""
+
+    code: ClassVar[str] = "invalid_target"
+
+    def __init__(self, pipeline_id: int, stage_id: int | None, reason: str) -> None:
+        self.pipeline_id = pipeline_id
+        self.stage_id = stage_id
+        self.reason = reason
+        super().__init__(f"invalid target in pipeline {pipeline_id}: {reason}")
+
+
+class LastPipeline(RuleViolation):
+    """The last pipeline of a workspace cannot be deleted (W3)."""
+
+    code: ClassVar[str] = "last_pipeline"
+
+    def __init__(self, pipeline_id: int) -> None:
+        self.pipeline_id = pipeline_id
+        super().__init__(
+            f"pipeline {pipeline_id} is the workspace's last pipeline and cannot be deleted"
+        )
+
+
+class MainPipelineLocked(RuleViolation):
+    """The main pipeline cannot be deleted: set another main pipeline first (W3)."""
+
+    code: ClassVar[str] = "main_pipeline_locked"
+
+    def __init__(self, pipeline_id: int) -> None:
+        self.pipeline_id = pipeline_id
+        super().__init__(
+            f"pipeline {pipeline_id} is the main pipeline and cannot be deleted:"
+            " set another main pipeline first"
+        )
+
+
+class PipelineNotEmpty(RuleViolation):
+    """A pipeline that still holds leads cannot be deleted (W3)."""
+
+    code: ClassVar[str] = "pipeline_not_empty"
+
+    def __init__(self, pipeline_id: int, lead_count: int) -> None:
+        self.pipeline_id = pipeline_id
+        self.lead_count = lead_count
+        super().__init__(
+            f"pipeline {pipeline_id} still holds {lead_count} lead(s):"
+            " move or delete them before deleting the pipeline"
+        )
+
+
+class PipelineLimitReached(RuleViolation):
+    """The workspace already holds the most pipelines allowed (W3)."""
+
+    code: ClassVar[str] = "pipeline_limit_reached"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"a workspace holds at most {limit} pipelines")
+
+
+class IncomingDisabled(RuleViolation):
+    """A lead was sent to the incoming leads stage of a pipeline where it is off (W4)."""
+
+    code: ClassVar[str] = "incoming_disabled"
+
+    def __init__(self, pipeline_id: int) -> None:
+        self.pipeline_id = pipeline_id
+        super().__init__(f"pipeline {pipeline_id} has its incoming leads stage switched off")
+
+
+class IncomingNotEmpty(RuleViolation):
+    """The incoming leads stage cannot be switched off while leads wait there (W4)."""
+
+    code: ClassVar[str] = "incoming_not_empty"
+
+    def __init__(self, pipeline_id: int, lead_count: int) -> None:
+        self.pipeline_id = pipeline_id
+        self.lead_count = lead_count
+        super().__init__(
+            f"{lead_count} lead(s) wait in the incoming leads stage of pipeline {pipeline_id}:"
+            " accept, decline or delete them before switching it off"
+        )
+
+
+class LeadNotIncoming(RuleViolation):
+    """Only a lead in an incoming leads stage can be accepted or declined (W4)."""
+
+    code: ClassVar[str] = "lead_not_incoming"
+
+    def __init__(self, lead_id: int, stage_id: int) -> None:
+        self.lead_id = lead_id
+        self.stage_id = stage_id
+        super().__init__(
+            f"lead {lead_id} is not waiting in an incoming leads stage (it is in stage"
+            f" {stage_id}), so it cannot be accepted or declined"
+        )
+
+
+class LossReasonInUse(RuleViolation):
+    """A loss reason that a lead refers to cannot be deleted (W5)."""
+
+    code: ClassVar[str] = "loss_reason_in_use"
+
+    def __init__(self, reason_id: int, lead_count: int) -> None:
+        self.reason_id = reason_id
+        self.lead_count = lead_count
+        super().__init__(
+            f"loss reason {reason_id} is given for {lead_count} lost lead(s) and cannot be deleted"
+        )
+
+
+class InvalidWorkspace(RuleViolation):
+    """A workspace built directly breaks one of the rules W1 to W7; ``rule`` says which."""
+
+    code: ClassVar[str] = "invalid_workspace"
+
+    def __init__(self, rule: str, reason: str) -> None:
+        self.rule = rule
+        self.reason = reason
+        super().__init__(f"invalid workspace ({rule}): {reason}")
+
+
+class InvalidEvent(RuleViolation):
+    """An event does not fit the workspace it is applied to (a gap or a forgery in a log)."""
+
+    code: ClassVar[str] = "invalid_event"
+
+    def __init__(self, event: str, reason: str) -> None:
+        self.event = event
+        self.reason = reason
+        super().__init__(f"{event} does not fit this workspace: {reason}")

@@ -212,6 +212,7 @@ def trusted_pipeline(
     keys: tuple[str, ...],
     uses: tuple[int, ...],
     next_stage_id: int,
+    name: str | None = None,
 ) -> Pipeline:
     """Build a copy of *pipeline* with new stages that a command has already checked.
 
@@ -220,7 +221,7 @@ def trusted_pipeline(
     """
     result = object.__new__(Pipeline)
     object.__setattr__(result, "id", pipeline.id)
-    object.__setattr__(result, "name", pipeline.name)
+    object.__setattr__(result, "name", pipeline.name if name is None else name)
     object.__setattr__(result, "stages", stages)
     object.__setattr__(result, "next_stage_id", next_stage_id)
     object.__setattr__(result, "_ids", ids)

@@ -1,0 +1,305 @@
+"""Commands: what a person or a service asks the workspace to do, as plain data.
+
+A command says what should happen, in the imperative (``MoveLead``); pass it to
+:func:`pipekit.apply` with the time it happens, and get back the new workspace
+and the events that record what did happen. Commands check nothing when built:
+``apply`` checks them against the workspace, where the rules can be seen.
+
+>>> from pipekit import MoveLead
+>>> MoveLead(lead_id=7, stage_id=145)
+MoveLead(lead_id=7, stage_id=145, pipeline_id=None)
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias, final
+
+import attrs
+
+from pipekit.color import Color
+from pipekit.stage import StageKind
+
+__all__ = [
+    "AcceptLead",
+    "AddLossReason",
+    "AddStage",
+    "Command",
+    "CreateLead",
+    "CreatePipeline",
+    "DeclineLead",
+    "DeleteLead",
+    "DeleteLossReason",
+    "DeletePipeline",
+    "DeleteStage",
+    "DisableIncoming",
+    "EnableIncoming",
+    "LoseLead",
+    "MoveLead",
+    "MovePipeline",
+    "MoveStage",
+    "RecolorStage",
+    "RenameLossReason",
+    "RenamePipeline",
+    "RenameStage",
+    "RenameTerminal",
+    "SetMainPipeline",
+    "WinLead",
+]
+
+# -- stages -------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class AddStage:
+    """Add an open stage to a pipeline (see :func:`pipekit.add_stage`)."""
+
+    pipeline_id: int
+    name: str
+    position: int | None = None
+    color: Color | str | None = None
+    stage_id: int | None = None
+
+
+@final
+@attrs.frozen
+class RenameStage:
+    """Rename a stage (see :func:`pipekit.rename_stage`)."""
+
+    pipeline_id: int
+    stage_id: int
+    name: str
+
+
+@final
+@attrs.frozen
+class RecolorStage:
+    """Recolour an open stage (see :func:`pipekit.recolor_stage`)."""
+
+    pipeline_id: int
+    stage_id: int
+    color: Color | str
+
+
+@final
+@attrs.frozen
+class MoveStage:
+    """Move an open stage to another position (see :func:`pipekit.move_stage`)."""
+
+    pipeline_id: int
+    stage_id: int
+    position: int
+
+
+@final
+@attrs.frozen
+class DeleteStage:
+    """Delete an open stage, moving its leads to ``move_leads_to`` or the first open stage left."""
+
+    pipeline_id: int
+    stage_id: int
+    move_leads_to: int | None = None
+
+
+@final
+@attrs.frozen
+class RenameTerminal:
+    """Rename the won or lost stage of a pipeline (see :func:`pipekit.rename_terminal`)."""
+
+    pipeline_id: int
+    outcome: StageKind
+    name: str
+
+
+@final
+@attrs.frozen
+class EnableIncoming:
+    """Switch a pipeline's incoming leads stage on (see :func:`pipekit.enable_incoming`)."""
+
+    pipeline_id: int
+    name: str = "Incoming leads"
+    color: Color | str | None = None
+
+
+@final
+@attrs.frozen
+class DisableIncoming:
+    """Switch a pipeline's incoming leads stage off; refused while leads wait there."""
+
+    pipeline_id: int
+
+
+# -- pipelines ----------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class CreatePipeline:
+    """Add a pipeline with the default stages (see :func:`pipekit.default_pipeline`), last."""
+
+    name: str
+    incoming: bool = False
+    pipeline_id: int | None = None
+
+
+@final
+@attrs.frozen
+class RenamePipeline:
+    """Rename a pipeline; pipeline names are unique within the workspace."""
+
+    pipeline_id: int
+    name: str
+
+
+@final
+@attrs.frozen
+class MovePipeline:
+    """Move a pipeline to *position* (0-based) in the workspace's display order."""
+
+    pipeline_id: int
+    position: int
+
+
+@final
+@attrs.frozen
+class SetMainPipeline:
+    """Make a pipeline the main one: where new leads go when no pipeline is named."""
+
+    pipeline_id: int
+
+
+@final
+@attrs.frozen
+class DeletePipeline:
+    """Delete a pipeline; refused for the last one, the main one, or one holding leads."""
+
+    pipeline_id: int
+
+
+# -- leads --------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class CreateLead:
+    """Create a lead in the first open stage of a pipeline (default: the main one).
+
+    ``stage_id`` names another open stage; ``incoming=True`` puts the lead in the
+    pipeline's incoming leads stage instead, to wait to be accepted or declined.
+    """
+
+    name: str
+    price: int = 0
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+    incoming: bool = False
+    lead_id: int | None = None
+
+
+@final
+@attrs.frozen
+class MoveLead:
+    """Move a lead to a stage; with another ``pipeline_id``, to a stage of that pipeline."""
+
+    lead_id: int
+    stage_id: int
+    pipeline_id: int | None = None
+
+
+@final
+@attrs.frozen
+class WinLead:
+    """Move a lead to the won stage of its pipeline."""
+
+    lead_id: int
+
+
+@final
+@attrs.frozen
+class LoseLead:
+    """Move a lead to the lost stage of its pipeline, with an optional loss reason."""
+
+    lead_id: int
+    loss_reason_id: int | None = None
+
+
+@final
+@attrs.frozen
+class AcceptLead:
+    """Accept a lead waiting in incoming leads into an open stage (default: the first)."""
+
+    lead_id: int
+    stage_id: int | None = None
+
+
+@final
+@attrs.frozen
+class DeclineLead:
+    """Decline a lead waiting in incoming leads: it leaves the workspace."""
+
+    lead_id: int
+
+
+@final
+@attrs.frozen
+class DeleteLead:
+    """Delete a lead, wherever it is."""
+
+    lead_id: int
+
+
+# -- loss reasons -------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class AddLossReason:
+    """Add a loss reason to the workspace's list; names are unique."""
+
+    name: str
+    reason_id: int | None = None
+
+
+@final
+@attrs.frozen
+class RenameLossReason:
+    """Rename a loss reason."""
+
+    reason_id: int
+    name: str
+
+
+@final
+@attrs.frozen
+class DeleteLossReason:
+    """Delete a loss reason; refused while a lead refers to it."""
+
+    reason_id: int
+
+
+Command: TypeAlias = (
+    AddStage
+    | RenameStage
+    | RecolorStage
+    | MoveStage
+    | DeleteStage
+    | RenameTerminal
+    | EnableIncoming
+    | DisableIncoming
+    | CreatePipeline
+    | RenamePipeline
+    | MovePipeline
+    | SetMainPipeline
+    | DeletePipeline
+    | CreateLead
+    | MoveLead
+    | WinLead
+    | LoseLead
+    | AcceptLead
+    | DeclineLead
+    | DeleteLead
+    | AddLossReason
+    | RenameLossReason
+    | DeleteLossReason
+)
+"""Any command :func:`pipekit.apply` accepts."""

@@ -1,0 +1,464 @@
+"""Deciding: what a command means for a workspace, as events, or why it is refused.
+
+:func:`decide` checks a command against the rules and returns the events that
+record what it does, without changing anything; :func:`pipekit.apply` then folds
+them over the workspace with :func:`pipekit.evolve.evolve`. A command that
+changes nothing decides no events. Stage commands call the same pure functions
+as :mod:`pipekit.editing`, so no rule is written twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
+
+from pipekit._checks import require_int, require_type
+from pipekit.commands import (
+    AcceptLead,
+    AddLossReason,
+    AddStage,
+    Command,
+    CreateLead,
+    CreatePipeline,
+    DeclineLead,
+    DeleteLead,
+    DeleteLossReason,
+    DeletePipeline,
+    DeleteStage,
+    DisableIncoming,
+    EnableIncoming,
+    LoseLead,
+    MoveLead,
+    MovePipeline,
+    MoveStage,
+    RecolorStage,
+    RenameLossReason,
+    RenamePipeline,
+    RenameStage,
+    RenameTerminal,
+    SetMainPipeline,
+    WinLead,
+)
+from pipekit.editing import (
+    add_stage,
+    default_pipeline,
+    delete_stage,
+    enable_incoming,
+    move_stage,
+    recolor_stage,
+    rename_stage,
+    rename_terminal,
+)
+from pipekit.errors import (
+    DuplicateLeadId,
+    DuplicateLossReasonId,
+    DuplicatePipelineId,
+    IncomingDisabled,
+    IncomingNotEmpty,
+    InvalidTarget,
+    LeadNotIncoming,
+    PipelineLimitReached,
+    PositionOutOfRange,
+    StageLocked,
+)
+from pipekit.events import (
+    Event,
+    IncomingStageDisabled,
+    IncomingStageEnabled,
+    LeadAccepted,
+    LeadCreated,
+    LeadDeclined,
+    LeadDeleted,
+    LeadMoved,
+    LeadsRelocated,
+    LossReasonAdded,
+    LossReasonDeleted,
+    LossReasonRenamed,
+    MainPipelineSet,
+    PipelineCreated,
+    PipelineDeleted,
+    PipelineMoved,
+    PipelineRenamed,
+    StageAdded,
+    StageDeleted,
+    StageMoved,
+    StageRecolored,
+    StageRenamed,
+)
+from pipekit.evolve import check_pipeline_name, check_reason_name
+from pipekit.lead import Lead, LossReason, check_price, positive_id
+from pipekit.names import clean_name
+from pipekit.pipeline import Pipeline
+from pipekit.stage import Stage, StageKind
+from pipekit.workspace import MAX_PIPELINES, Workspace
+
+__all__ = ["decide"]
+
+_NONE: Final[tuple[Event, ...]] = ()
+
+
+def decide(workspace: Workspace, command: Command, *, at: datetime) -> tuple[Event, ...]:
+    """Return the events *command* causes in *workspace* at *at*, or raise why it is refused.
+
+    The events carry the revision after *workspace*'s. *at* is trusted to be
+    timezone-aware here; :func:`pipekit.apply` checks it.
+    """
+    decider = _DECIDERS.get(type(command))
+    if decider is None:
+        raise TypeError(f"not a pipekit command: {type(command).__name__}")
+    return decider(workspace, command, workspace.revision + 1, at)  # type: ignore[no-any-return]
+
+
+# -- stages -------------------------------------------------------------------------
+
+
+def _add_stage(workspace: Workspace, command: AddStage, revision: int, at: datetime) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    stage_id = pipeline.next_stage_id if command.stage_id is None else command.stage_id
+    added = add_stage(
+        pipeline,
+        command.name,
+        position=command.position,
+        color=command.color,
+        stage_id=command.stage_id,
+    )
+    index = added.index_of(stage_id)
+    position = index - added.first_open_index
+    return (StageAdded(revision, at, pipeline.id, added.stages[index], position),)
+
+
+def _rename_stage(workspace: Workspace, command: RenameStage, revision: int, at: datetime) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    renamed = rename_stage(pipeline, command.stage_id, command.name)
+    return _renamed(pipeline, renamed, command.stage_id, revision, at)
+
+
+def _rename_terminal(
+    workspace: Workspace, command: RenameTerminal, revision: int, at: datetime
+) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    renamed = rename_terminal(pipeline, command.outcome, command.name)
+    stage_id = pipeline.won.id if command.outcome is StageKind.WON else pipeline.lost.id
+    return _renamed(pipeline, renamed, stage_id, revision, at)
+
+
+def _renamed(
+    pipeline: Pipeline, renamed: Pipeline, stage_id: int, revision: int, at: datetime
+) -> tuple[Event, ...]:
+    if renamed.stages == pipeline.stages:
+        return _NONE
+    return (StageRenamed(revision, at, pipeline.id, stage_id, renamed.stage(stage_id).name),)
+
+
+def _recolor_stage(workspace: Workspace, command: RecolorStage, revision: int, at: datetime) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    recolored = recolor_stage(pipeline, command.stage_id, command.color)
+    if recolored.stages == pipeline.stages:
+        return _NONE
+    color = recolored.stage(command.stage_id).color
+    return (StageRecolored(revision, at, pipeline.id, command.stage_id, color),)
+
+
+def _move_stage(workspace: Workspace, command: MoveStage, revision: int, at: datetime) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    moved = move_stage(pipeline, command.stage_id, command.position)
+    if moved.stages == pipeline.stages:
+        return _NONE
+    return (StageMoved(revision, at, pipeline.id, command.stage_id, command.position),)
+
+
+def _delete_stage(workspace: Workspace, command: DeleteStage, revision: int, at: datetime) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    remaining = delete_stage(pipeline, command.stage_id)
+    target = _relocation_target(pipeline, remaining, command)
+    lead_ids = tuple(sorted(workspace.bucket(pipeline.id, command.stage_id)[0]))
+    deleted = StageDeleted(revision, at, pipeline.id, command.stage_id)
+    if not lead_ids:
+        return (deleted,)
+    relocated = LeadsRelocated(revision, at, pipeline.id, command.stage_id, target, lead_ids)
+    return (relocated, deleted)
+
+
+def _relocation_target(pipeline: Pipeline, remaining: Pipeline, command: DeleteStage) -> int:
+    """Return where the leads of a deleted stage go (W2)."""
+    if command.move_leads_to is None:
+        return remaining.open_stages[0].id
+    target = pipeline.stage(require_int(command.move_leads_to, "move_leads_to"))
+    if target.id == command.stage_id:
+        raise InvalidTarget(pipeline.id, target.id, "the leads cannot stay in the deleted stage")
+    if target.kind is not StageKind.OPEN:
+        raise InvalidTarget(
+            pipeline.id,
+            target.id,
+            f"the leads of a deleted stage go to an open stage, not the {target.kind.label} stage",
+        )
+    return target.id
+
+
+def _enable_incoming(
+    workspace: Workspace, command: EnableIncoming, revision: int, at: datetime
+) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    enabled = enable_incoming(pipeline, name=command.name, color=command.color)
+    if enabled is pipeline:
+        return _NONE
+    incoming = enabled.incoming
+    assert incoming is not None  # enable_incoming just switched it on
+    return (IncomingStageEnabled(revision, at, pipeline.id, incoming),)
+
+
+def _disable_incoming(
+    workspace: Workspace, command: DisableIncoming, revision: int, at: datetime
+) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    incoming = pipeline.incoming
+    if incoming is None:
+        return _NONE
+    waiting = len(workspace.bucket(pipeline.id, incoming.id)[0])
+    if waiting:
+        raise IncomingNotEmpty(pipeline.id, waiting)
+    return (IncomingStageDisabled(revision, at, pipeline.id, incoming.id),)
+
+
+# -- pipelines ----------------------------------------------------------------------
+
+
+def _create_pipeline(
+    workspace: Workspace, command: CreatePipeline, revision: int, at: datetime
+) -> Any:
+    require_type(command.incoming, bool, "incoming")
+    if len(workspace.pipelines) >= MAX_PIPELINES:
+        raise PipelineLimitReached(MAX_PIPELINES)
+    name = check_pipeline_name(workspace, command.name)
+    if command.pipeline_id is None:
+        pipeline_id = workspace.next_pipeline_id
+    else:
+        pipeline_id = positive_id(command.pipeline_id, "pipeline")
+        if pipeline_id in workspace._pipeline_ids:
+            raise DuplicatePipelineId(pipeline_id)
+    pipeline = default_pipeline(name, pipeline_id=pipeline_id, incoming=command.incoming)
+    return (PipelineCreated(revision, at, pipeline),)
+
+
+def _rename_pipeline(
+    workspace: Workspace, command: RenamePipeline, revision: int, at: datetime
+) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    name = check_pipeline_name(workspace, command.name, pipeline.id)
+    if name == pipeline.name:
+        return _NONE
+    return (PipelineRenamed(revision, at, pipeline.id, name),)
+
+
+def _move_pipeline(workspace: Workspace, command: MovePipeline, revision: int, at: datetime) -> Any:
+    index = workspace.pipeline_index(command.pipeline_id)
+    high = len(workspace.pipelines) - 1
+    if not 0 <= require_int(command.position, "a position") <= high:
+        raise PositionOutOfRange(command.position, 0, high)
+    if command.position == index:
+        return _NONE
+    return (PipelineMoved(revision, at, command.pipeline_id, command.position),)
+
+
+def _set_main_pipeline(
+    workspace: Workspace, command: SetMainPipeline, revision: int, at: datetime
+) -> Any:
+    workspace.pipeline_index(command.pipeline_id)
+    if command.pipeline_id == workspace.main_pipeline_id:
+        return _NONE
+    return (MainPipelineSet(revision, at, command.pipeline_id),)
+
+
+def _delete_pipeline(
+    workspace: Workspace, command: DeletePipeline, revision: int, at: datetime
+) -> Any:
+    # Whether it may go (last, main, not empty: W3) is the fact's to check, in evolve.
+    workspace.pipeline_index(command.pipeline_id)
+    return (PipelineDeleted(revision, at, command.pipeline_id),)
+
+
+# -- leads --------------------------------------------------------------------------
+
+
+def _create_lead(workspace: Workspace, command: CreateLead, revision: int, at: datetime) -> Any:
+    require_type(command.incoming, bool, "incoming")
+    name = clean_name(command.name)
+    price = check_price(command.price)
+    pipeline_id = workspace.main_pipeline_id if command.pipeline_id is None else command.pipeline_id
+    pipeline = workspace.pipeline(pipeline_id)
+    stage = _entry_stage(pipeline, command.stage_id, incoming=command.incoming)
+    if command.lead_id is None:
+        lead_id = workspace.next_lead_id
+    else:
+        lead_id = positive_id(command.lead_id, "lead")
+        if lead_id in workspace.leads:
+            raise DuplicateLeadId(lead_id)
+    lead = Lead(lead_id, name, pipeline.id, stage.id, price, at, at)
+    return (LeadCreated(revision, at, lead),)
+
+
+def _entry_stage(pipeline: Pipeline, stage_id: int | None, *, incoming: bool) -> Stage:
+    """Return the stage a new lead goes to (W4)."""
+    if incoming:
+        if stage_id is not None:
+            raise InvalidTarget(
+                pipeline.id, stage_id, "a lead sent to incoming leads cannot also name a stage"
+            )
+        if pipeline.incoming is None:
+            raise IncomingDisabled(pipeline.id)
+        return pipeline.incoming
+    if stage_id is None:
+        return pipeline.open_stages[0]
+    return _open_target(pipeline, stage_id)
+
+
+def _open_target(pipeline: Pipeline, stage_id: int) -> Stage:
+    stage = _stage_of(pipeline, stage_id)
+    if stage.kind is not StageKind.OPEN:
+        raise InvalidTarget(
+            pipeline.id, stage.id, f"the {stage.kind.label} stage is not an open stage"
+        )
+    return stage
+
+
+def _stage_of(pipeline: Pipeline, stage_id: int) -> Stage:
+    try:
+        return pipeline.stage(stage_id)
+    except LookupError as error:
+        raise type(error)(stage_id, pipeline.id) from None
+
+
+def _move_lead(workspace: Workspace, command: MoveLead, revision: int, at: datetime) -> Any:
+    lead = workspace.lead(command.lead_id)
+    pipeline_id = lead.pipeline_id if command.pipeline_id is None else command.pipeline_id
+    target = _stage_of(workspace.pipeline(pipeline_id), command.stage_id)
+    _check_not_incoming(workspace, lead)
+    if target.kind is StageKind.INCOMING:
+        raise StageLocked(
+            target.id, target.kind, "entered by a move: new requests arrive there by CreateLead"
+        )
+    if (pipeline_id, target.id) == (lead.pipeline_id, lead.stage_id):
+        return _NONE
+    return (
+        LeadMoved(revision, at, lead.id, lead.pipeline_id, lead.stage_id, pipeline_id, target.id),
+    )
+
+
+def _check_not_incoming(workspace: Workspace, lead: Lead) -> None:
+    stage = workspace.pipeline(lead.pipeline_id).stage(lead.stage_id)
+    if stage.kind is StageKind.INCOMING:
+        raise StageLocked(
+            stage.id, stage.kind, "left by a move: accept, decline or delete the lead instead"
+        )
+
+
+def _win_lead(workspace: Workspace, command: WinLead, revision: int, at: datetime) -> Any:
+    lead = workspace.lead(command.lead_id)
+    _check_not_incoming(workspace, lead)
+    won = workspace.pipeline(lead.pipeline_id).won.id
+    if lead.stage_id == won:
+        return _NONE
+    pipeline_id = lead.pipeline_id
+    return (LeadMoved(revision, at, lead.id, pipeline_id, lead.stage_id, pipeline_id, won),)
+
+
+def _lose_lead(workspace: Workspace, command: LoseLead, revision: int, at: datetime) -> Any:
+    lead = workspace.lead(command.lead_id)
+    _check_not_incoming(workspace, lead)
+    reason_id = command.loss_reason_id
+    if reason_id is not None:
+        workspace.loss_reason_index(reason_id)
+    lost = workspace.pipeline(lead.pipeline_id).lost.id
+    if lead.stage_id == lost and lead.loss_reason_id == reason_id:
+        return _NONE
+    pipeline_id = lead.pipeline_id
+    return (
+        LeadMoved(revision, at, lead.id, pipeline_id, lead.stage_id, pipeline_id, lost, reason_id),
+    )
+
+
+def _incoming_lead(workspace: Workspace, lead_id: int) -> tuple[Lead, Pipeline]:
+    lead = workspace.lead(lead_id)
+    pipeline = workspace.pipeline(lead.pipeline_id)
+    incoming = pipeline.incoming
+    if incoming is None or incoming.id != lead.stage_id:
+        raise LeadNotIncoming(lead.id, lead.stage_id)
+    return lead, pipeline
+
+
+def _accept_lead(workspace: Workspace, command: AcceptLead, revision: int, at: datetime) -> Any:
+    lead, pipeline = _incoming_lead(workspace, command.lead_id)
+    if command.stage_id is None:
+        target = pipeline.open_stages[0]
+    else:
+        target = _open_target(pipeline, command.stage_id)
+    return (LeadAccepted(revision, at, lead.id, pipeline.id, lead.stage_id, target.id),)
+
+
+def _decline_lead(workspace: Workspace, command: DeclineLead, revision: int, at: datetime) -> Any:
+    lead, _pipeline = _incoming_lead(workspace, command.lead_id)
+    return (LeadDeclined(revision, at, lead),)
+
+
+def _delete_lead(workspace: Workspace, command: DeleteLead, revision: int, at: datetime) -> Any:
+    return (LeadDeleted(revision, at, workspace.lead(command.lead_id)),)
+
+
+# -- loss reasons -------------------------------------------------------------------
+
+
+def _add_reason(workspace: Workspace, command: AddLossReason, revision: int, at: datetime) -> Any:
+    name = check_reason_name(workspace, command.name)
+    if command.reason_id is None:
+        reason_id = workspace.next_loss_reason_id
+    else:
+        reason_id = positive_id(command.reason_id, "loss reason")
+        if any(reason.id == reason_id for reason in workspace.loss_reasons):
+            raise DuplicateLossReasonId(reason_id)
+    return (LossReasonAdded(revision, at, LossReason(reason_id, name)),)
+
+
+def _rename_reason(
+    workspace: Workspace, command: RenameLossReason, revision: int, at: datetime
+) -> Any:
+    reason = workspace.loss_reason(command.reason_id)
+    name = check_reason_name(workspace, command.name, reason.id)
+    if name == reason.name:
+        return _NONE
+    return (LossReasonRenamed(revision, at, reason.id, name),)
+
+
+def _delete_reason(
+    workspace: Workspace, command: DeleteLossReason, revision: int, at: datetime
+) -> Any:
+    # Whether a lead still gives it (W5) is the fact's to check, in evolve.
+    workspace.loss_reason_index(command.reason_id)
+    return (LossReasonDeleted(revision, at, command.reason_id),)
+
+
+_DECIDERS: Final[dict[type[Any], Callable[[Workspace, Any, int, datetime], Any]]] = {
+    AddStage: _add_stage,
+    RenameStage: _rename_stage,
+    RecolorStage: _recolor_stage,
+    MoveStage: _move_stage,
+    DeleteStage: _delete_stage,
+    RenameTerminal: _rename_terminal,
+    EnableIncoming: _enable_incoming,
+    DisableIncoming: _disable_incoming,
+    CreatePipeline: _create_pipeline,
+    RenamePipeline: _rename_pipeline,
+    MovePipeline: _move_pipeline,
+    SetMainPipeline: _set_main_pipeline,
+    DeletePipeline: _delete_pipeline,
+    CreateLead: _create_lead,
+    MoveLead: _move_lead,
+    WinLead: _win_lead,
+    LoseLead: _lose_lead,
+    AcceptLead: _accept_lead,
+    DeclineLead: _decline_lead,
+    DeleteLead: _delete_lead,
+    AddLossReason: _add_reason,
+    RenameLossReason: _rename_reason,
+    DeleteLossReason: _delete_reason,
+}

@@ -1,0 +1,294 @@
+"""Events: past-tense facts about what changed in a workspace.
+
+:func:`pipekit.apply` returns them beside the new workspace. Each carries the
+revision it produced and the time it happened, and everything needed to replay it
+without the command that caused it. The events of one command share a revision.
+
+>>> from pipekit import CreateLead, apply, new_workspace
+>>> from datetime import datetime, timezone
+>>> at = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+>>> applied = apply(new_workspace(), CreateLead("ACME", price=990), at=at)
+>>> [type(event).__name__ for event in applied.events]
+['LeadCreated']
+>>> applied.events[0].revision, applied.events[0].lead.stage_id
+(1, 144)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeAlias, final
+
+import attrs
+
+from pipekit.color import Color
+from pipekit.lead import Lead, LossReason
+from pipekit.pipeline import Pipeline
+from pipekit.stage import Stage
+
+__all__ = [
+    "Event",
+    "IncomingStageDisabled",
+    "IncomingStageEnabled",
+    "LeadAccepted",
+    "LeadCreated",
+    "LeadDeclined",
+    "LeadDeleted",
+    "LeadMoved",
+    "LeadsRelocated",
+    "LossReasonAdded",
+    "LossReasonDeleted",
+    "LossReasonRenamed",
+    "MainPipelineSet",
+    "PipelineCreated",
+    "PipelineDeleted",
+    "PipelineMoved",
+    "PipelineRenamed",
+    "StageAdded",
+    "StageDeleted",
+    "StageMoved",
+    "StageRecolored",
+    "StageRenamed",
+]
+
+
+@attrs.frozen
+class _Event:
+    revision: int
+    at: datetime
+
+
+# -- stages -------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class StageAdded(_Event):
+    """An open stage was added at ``position`` among the open stages."""
+
+    pipeline_id: int
+    stage: Stage
+    position: int
+
+
+@final
+@attrs.frozen
+class StageRenamed(_Event):
+    """A stage was renamed (the won and lost stages too)."""
+
+    pipeline_id: int
+    stage_id: int
+    name: str
+
+
+@final
+@attrs.frozen
+class StageRecolored(_Event):
+    """An open stage was given another colour."""
+
+    pipeline_id: int
+    stage_id: int
+    color: Color
+
+
+@final
+@attrs.frozen
+class StageMoved(_Event):
+    """An open stage was moved to ``position`` among the open stages."""
+
+    pipeline_id: int
+    stage_id: int
+    position: int
+
+
+@final
+@attrs.frozen
+class StageDeleted(_Event):
+    """An open stage was deleted; its leads were relocated first (:class:`LeadsRelocated`)."""
+
+    pipeline_id: int
+    stage_id: int
+
+
+@final
+@attrs.frozen
+class LeadsRelocated(_Event):
+    """The leads ``lead_ids`` left a stage about to be deleted for another open stage."""
+
+    pipeline_id: int
+    from_stage_id: int
+    to_stage_id: int
+    lead_ids: tuple[int, ...]
+
+
+@final
+@attrs.frozen
+class IncomingStageEnabled(_Event):
+    """A pipeline's incoming leads stage was switched on."""
+
+    pipeline_id: int
+    stage: Stage
+
+
+@final
+@attrs.frozen
+class IncomingStageDisabled(_Event):
+    """A pipeline's incoming leads stage was switched off."""
+
+    pipeline_id: int
+    stage_id: int
+
+
+# -- pipelines ----------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class PipelineCreated(_Event):
+    """A pipeline was added, last in display order."""
+
+    pipeline: Pipeline
+
+
+@final
+@attrs.frozen
+class PipelineRenamed(_Event):
+    """A pipeline was renamed."""
+
+    pipeline_id: int
+    name: str
+
+
+@final
+@attrs.frozen
+class PipelineMoved(_Event):
+    """A pipeline was moved to ``position`` in display order."""
+
+    pipeline_id: int
+    position: int
+
+
+@final
+@attrs.frozen
+class MainPipelineSet(_Event):
+    """Another pipeline became the main one."""
+
+    pipeline_id: int
+
+
+@final
+@attrs.frozen
+class PipelineDeleted(_Event):
+    """An empty pipeline was deleted."""
+
+    pipeline_id: int
+
+
+# -- leads --------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class LeadCreated(_Event):
+    """A lead was created, as ``lead`` shows it."""
+
+    lead: Lead
+
+
+@final
+@attrs.frozen
+class LeadMoved(_Event):
+    """A lead changed stage (``WinLead`` and ``LoseLead`` included).
+
+    ``loss_reason_id`` is the reason the lead has after the move: set only when it
+    enters, or stays in, the lost stage. A ``LoseLead`` on a lead already in lost
+    records only a new reason: then the from and to stages are the same.
+    """
+
+    lead_id: int
+    from_pipeline_id: int
+    from_stage_id: int
+    to_pipeline_id: int
+    to_stage_id: int
+    loss_reason_id: int | None = None
+
+
+@final
+@attrs.frozen
+class LeadAccepted(_Event):
+    """A lead waiting in incoming leads was accepted into an open stage."""
+
+    lead_id: int
+    pipeline_id: int
+    from_stage_id: int
+    to_stage_id: int
+
+
+@final
+@attrs.frozen
+class LeadDeclined(_Event):
+    """A lead waiting in incoming leads was declined and left the workspace, as ``lead`` was."""
+
+    lead: Lead
+
+
+@final
+@attrs.frozen
+class LeadDeleted(_Event):
+    """A lead was deleted and left the workspace, as ``lead`` was."""
+
+    lead: Lead
+
+
+# -- loss reasons -------------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class LossReasonAdded(_Event):
+    """A loss reason was added to the workspace's list."""
+
+    reason: LossReason
+
+
+@final
+@attrs.frozen
+class LossReasonRenamed(_Event):
+    """A loss reason was renamed."""
+
+    reason_id: int
+    name: str
+
+
+@final
+@attrs.frozen
+class LossReasonDeleted(_Event):
+    """A loss reason was deleted."""
+
+    reason_id: int
+
+
+Event: TypeAlias = (
+    StageAdded
+    | StageRenamed
+    | StageRecolored
+    | StageMoved
+    | StageDeleted
+    | LeadsRelocated
+    | IncomingStageEnabled
+    | IncomingStageDisabled
+    | PipelineCreated
+    | PipelineRenamed
+    | PipelineMoved
+    | MainPipelineSet
+    | PipelineDeleted
+    | LeadCreated
+    | LeadMoved
+    | LeadAccepted
+    | LeadDeclined
+    | LeadDeleted
+    | LossReasonAdded
+    | LossReasonRenamed
+    | LossReasonDeleted
+)
+"""Any event :func:`pipekit.apply` emits."""

@@ -1,0 +1,529 @@
+"""The one place where an event changes a workspace.
+
+:func:`evolve` applies one event; :func:`pipekit.apply` folds the events a command
+decided over the workspace, and replaying a log folds stored events the same way.
+An event is a fact, so evolving checks only that the fact fits the workspace and
+keeps it valid: the stage commands' pure functions re-check their rules, a lead
+must be where the event says it was, a pipeline being deleted must be empty. A
+fact that does not fit raises a :class:`~pipekit.RuleViolation` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
+
+from pipekit._index import PersistentIndex
+from pipekit.editing import (
+    add_stage,
+    delete_stage,
+    disable_incoming,
+    enable_incoming,
+    move_stage,
+    recolor_stage,
+    rename_pipeline,
+    rename_stage,
+)
+from pipekit.errors import (
+    DuplicateLeadId,
+    DuplicateLossReasonId,
+    DuplicateName,
+    DuplicatePipelineId,
+    IncomingNotEmpty,
+    InvalidEvent,
+    LastPipeline,
+    LossReasonInUse,
+    MainPipelineLocked,
+    PipelineLimitReached,
+    PipelineNotEmpty,
+    PositionOutOfRange,
+)
+from pipekit.events import (
+    Event,
+    IncomingStageDisabled,
+    IncomingStageEnabled,
+    LeadAccepted,
+    LeadCreated,
+    LeadDeclined,
+    LeadDeleted,
+    LeadMoved,
+    LeadsRelocated,
+    LossReasonAdded,
+    LossReasonDeleted,
+    LossReasonRenamed,
+    MainPipelineSet,
+    PipelineCreated,
+    PipelineDeleted,
+    PipelineMoved,
+    PipelineRenamed,
+    StageAdded,
+    StageDeleted,
+    StageMoved,
+    StageRecolored,
+    StageRenamed,
+)
+from pipekit.lead import Lead, LossReason, trusted_lead
+from pipekit.names import clean_name, name_key
+from pipekit.pipeline import Pipeline
+from pipekit.stage import StageKind
+from pipekit.workspace import (
+    EMPTY_BUCKET,
+    MAX_PIPELINES,
+    Bucket,
+    Workspace,
+    trusted_workspace,
+)
+
+__all__ = ["evolve"]
+
+_CLOSED: Final = (StageKind.WON, StageKind.LOST)
+
+
+def evolve(workspace: Workspace, event: Event) -> Workspace:
+    """Return *workspace* with *event* applied, at the event's revision.
+
+    Raises a :class:`~pipekit.RuleViolation` when the event does not fit.
+    """
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        raise TypeError(f"not a pipekit event: {type(event).__name__}")
+    return handler(workspace, event)
+
+
+# -- stages -------------------------------------------------------------------------
+
+
+def _with_pipeline(
+    workspace: Workspace, index: int, pipeline: Pipeline, revision: int
+) -> Workspace:
+    """Return *workspace* with the pipeline at *index* replaced.
+
+    The pipeline's lead buckets follow its stages by id; a new stage starts empty.
+    """
+    old = workspace.pipelines[index]
+    old_buckets = workspace._buckets[index]
+    if pipeline.stages is old.stages:
+        row = old_buckets
+    else:
+        row = tuple(
+            old_buckets[old._ids.index(stage_id)] if stage_id in old._ids else EMPTY_BUCKET
+            for stage_id in pipeline._ids
+        )
+    return trusted_workspace(
+        workspace,
+        pipelines=_replaced(workspace.pipelines, index, pipeline),
+        buckets=_replaced(workspace._buckets, index, row),
+        revision=revision,
+    )
+
+
+def _stage_added(workspace: Workspace, event: StageAdded) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    stage = event.stage
+    if stage.kind is not StageKind.OPEN:
+        raise InvalidEvent("StageAdded", f"the added stage {stage.id} is not an open stage")
+    pipeline = add_stage(
+        workspace.pipelines[index],
+        stage.name,
+        position=event.position,
+        color=stage.color,
+        stage_id=stage.id,
+    )
+    return _with_pipeline(workspace, index, pipeline, event.revision)
+
+
+def _stage_renamed(workspace: Workspace, event: StageRenamed) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    pipeline = rename_stage(workspace.pipelines[index], event.stage_id, event.name)
+    return _with_pipeline(workspace, index, pipeline, event.revision)
+
+
+def _stage_recolored(workspace: Workspace, event: StageRecolored) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    pipeline = recolor_stage(workspace.pipelines[index], event.stage_id, event.color)
+    return _with_pipeline(workspace, index, pipeline, event.revision)
+
+
+def _stage_moved(workspace: Workspace, event: StageMoved) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    pipeline = move_stage(workspace.pipelines[index], event.stage_id, event.position)
+    return _with_pipeline(workspace, index, pipeline, event.revision)
+
+
+def _stage_deleted(workspace: Workspace, event: StageDeleted) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    pipeline = workspace.pipelines[index]
+    count = len(workspace._buckets[index][pipeline.index_of(event.stage_id)][0])
+    if count:
+        raise InvalidEvent(
+            "StageDeleted", f"stage {event.stage_id} still holds {count} lead(s): relocate them"
+        )
+    return _with_pipeline(workspace, index, delete_stage(pipeline, event.stage_id), event.revision)
+
+
+def _leads_relocated(workspace: Workspace, event: LeadsRelocated) -> Workspace:
+    pipeline = workspace.pipeline(event.pipeline_id)
+    if pipeline.stage(event.to_stage_id).kind is not StageKind.OPEN:
+        raise InvalidEvent("LeadsRelocated", f"stage {event.to_stage_id} is not an open stage")
+    for lead_id in event.lead_ids:
+        workspace = _move_lead(
+            workspace,
+            "LeadsRelocated",
+            lead_id,
+            (event.pipeline_id, event.from_stage_id),
+            (event.pipeline_id, event.to_stage_id),
+            event.at,
+            None,
+            event.revision,
+        )
+    return trusted_workspace(workspace, revision=event.revision)
+
+
+def _incoming_enabled(workspace: Workspace, event: IncomingStageEnabled) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    pipeline = workspace.pipelines[index]
+    if pipeline.incoming is not None or event.stage.kind is not StageKind.INCOMING:
+        raise InvalidEvent(
+            "IncomingStageEnabled", f"pipeline {pipeline.id} cannot take this incoming stage"
+        )
+    stage = event.stage
+    enabled = enable_incoming(pipeline, name=stage.name, color=stage.color, stage_id=stage.id)
+    return _with_pipeline(workspace, index, enabled, event.revision)
+
+
+def _incoming_disabled(workspace: Workspace, event: IncomingStageDisabled) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    pipeline = workspace.pipelines[index]
+    incoming = pipeline.incoming
+    if incoming is None or incoming.id != event.stage_id:
+        raise InvalidEvent(
+            "IncomingStageDisabled",
+            f"stage {event.stage_id} is not the incoming leads stage of pipeline {pipeline.id}",
+        )
+    waiting = len(workspace._buckets[index][0][0])
+    if waiting:
+        raise IncomingNotEmpty(pipeline.id, waiting)
+    return _with_pipeline(workspace, index, disable_incoming(pipeline), event.revision)
+
+
+# -- pipelines ----------------------------------------------------------------------
+
+
+def check_pipeline_name(workspace: Workspace, name: str, pipeline_id: int | None = None) -> str:
+    """Return *name* stripped if no other pipeline of *workspace* has it (R7, W3)."""
+    name = clean_name(name)
+    key = name_key(name)
+    for pipeline in workspace.pipelines:
+        if pipeline.id != pipeline_id and name_key(pipeline.name) == key:
+            raise DuplicateName(name, pipeline.name, pipeline.id, what="pipeline")
+    return name
+
+
+def _pipeline_created(workspace: Workspace, event: PipelineCreated) -> Workspace:
+    pipeline = event.pipeline
+    if len(workspace.pipelines) >= MAX_PIPELINES:
+        raise PipelineLimitReached(MAX_PIPELINES)
+    if pipeline.id in workspace._pipeline_ids:
+        raise DuplicatePipelineId(pipeline.id)
+    check_pipeline_name(workspace, pipeline.name)
+    return trusted_workspace(
+        workspace,
+        pipelines=(*workspace.pipelines, pipeline),
+        pipeline_ids=(*workspace._pipeline_ids, pipeline.id),
+        buckets=(*workspace._buckets, (EMPTY_BUCKET,) * len(pipeline.stages)),
+        next_pipeline_id=max(workspace.next_pipeline_id, pipeline.id + 1),
+        revision=event.revision,
+    )
+
+
+def _pipeline_renamed(workspace: Workspace, event: PipelineRenamed) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    name = check_pipeline_name(workspace, event.name, event.pipeline_id)
+    pipeline = rename_pipeline(workspace.pipelines[index], name)
+    return _with_pipeline(workspace, index, pipeline, event.revision)
+
+
+def _pipeline_moved(workspace: Workspace, event: PipelineMoved) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    high = len(workspace.pipelines) - 1
+    if not 0 <= event.position <= high:
+        raise PositionOutOfRange(event.position, 0, high)
+    return trusted_workspace(
+        workspace,
+        pipelines=_moved(workspace.pipelines, index, event.position),
+        pipeline_ids=_moved(workspace._pipeline_ids, index, event.position),
+        buckets=_moved(workspace._buckets, index, event.position),
+        revision=event.revision,
+    )
+
+
+def _main_pipeline_set(workspace: Workspace, event: MainPipelineSet) -> Workspace:
+    workspace.pipeline_index(event.pipeline_id)
+    return trusted_workspace(workspace, main_pipeline_id=event.pipeline_id, revision=event.revision)
+
+
+def _pipeline_deleted(workspace: Workspace, event: PipelineDeleted) -> Workspace:
+    index = workspace.pipeline_index(event.pipeline_id)
+    if len(workspace.pipelines) == 1:
+        raise LastPipeline(event.pipeline_id)
+    if event.pipeline_id == workspace.main_pipeline_id:
+        raise MainPipelineLocked(event.pipeline_id)
+    count = workspace.lead_count(event.pipeline_id)
+    if count:
+        raise PipelineNotEmpty(event.pipeline_id, count)
+    return trusted_workspace(
+        workspace,
+        pipelines=_removed(workspace.pipelines, index),
+        pipeline_ids=_removed(workspace._pipeline_ids, index),
+        buckets=_removed(workspace._buckets, index),
+        revision=event.revision,
+    )
+
+
+# -- leads --------------------------------------------------------------------------
+
+
+def _lead_created(workspace: Workspace, event: LeadCreated) -> Workspace:
+    lead = event.lead
+    leads = _lead_index(workspace)
+    if lead.id in leads:
+        raise DuplicateLeadId(lead.id)
+    index = workspace.pipeline_index(lead.pipeline_id)
+    stage_index = workspace.pipelines[index].index_of(lead.stage_id)
+    closed = lead.closed_at is not None or lead.loss_reason_id is not None
+    if closed or workspace.pipelines[index].stages[stage_index].kind in _CLOSED:
+        raise InvalidEvent("LeadCreated", "a lead is created open, in an open or incoming stage")
+    return trusted_workspace(
+        workspace,
+        leads=leads.with_value(lead),
+        buckets=_with_bucket(workspace._buckets, index, stage_index, lead, 1),
+        next_lead_id=max(workspace.next_lead_id, lead.id + 1),
+        revision=event.revision,
+    )
+
+
+def _lead_moved(workspace: Workspace, event: LeadMoved) -> Workspace:
+    return _move_lead(
+        workspace,
+        "LeadMoved",
+        event.lead_id,
+        (event.from_pipeline_id, event.from_stage_id),
+        (event.to_pipeline_id, event.to_stage_id),
+        event.at,
+        event.loss_reason_id,
+        event.revision,
+    )
+
+
+def _lead_accepted(workspace: Workspace, event: LeadAccepted) -> Workspace:
+    pipeline = workspace.pipeline(event.pipeline_id)
+    incoming = pipeline.incoming
+    if incoming is None or incoming.id != event.from_stage_id:
+        raise InvalidEvent("LeadAccepted", "the lead was not in the incoming leads stage")
+    if pipeline.stage(event.to_stage_id).kind is not StageKind.OPEN:
+        raise InvalidEvent("LeadAccepted", f"stage {event.to_stage_id} is not an open stage")
+    return _move_lead(
+        workspace,
+        "LeadAccepted",
+        event.lead_id,
+        (event.pipeline_id, event.from_stage_id),
+        (event.pipeline_id, event.to_stage_id),
+        event.at,
+        None,
+        event.revision,
+    )
+
+
+def _lead_removed(workspace: Workspace, event: LeadDeclined | LeadDeleted) -> Workspace:
+    lead = workspace.lead(event.lead.id)
+    if lead != event.lead:
+        raise InvalidEvent(type(event).__name__, f"lead {lead.id} is not as the event records it")
+    index = workspace.pipeline_index(lead.pipeline_id)
+    stage_index = workspace.pipelines[index].index_of(lead.stage_id)
+    return trusted_workspace(
+        workspace,
+        leads=_lead_index(workspace).without(lead.id),
+        buckets=_with_bucket(workspace._buckets, index, stage_index, lead, -1),
+        reason_uses=_with_reason_use(workspace, lead.loss_reason_id, -1),
+        revision=event.revision,
+    )
+
+
+def _move_lead(
+    workspace: Workspace,
+    event_name: str,
+    lead_id: int,
+    origin: tuple[int, int],
+    target: tuple[int, int],
+    at: datetime,
+    loss_reason_id: int | None,
+    revision: int,
+) -> Workspace:
+    """Return *workspace* with the lead moved from *origin* to *target* (pipeline, stage)."""
+    lead = workspace.lead(lead_id)
+    if (lead.pipeline_id, lead.stage_id) != origin:
+        raise InvalidEvent(
+            event_name, f"lead {lead_id} is in stage {lead.stage_id}, not in stage {origin[1]}"
+        )
+    from_index = workspace.pipeline_index(origin[0])
+    from_stage = workspace.pipelines[from_index].index_of(origin[1])
+    to_index = workspace.pipeline_index(target[0])
+    to_pipeline = workspace.pipelines[to_index]
+    to_stage = to_pipeline.index_of(target[1])
+    kind = to_pipeline.stages[to_stage].kind
+    if loss_reason_id is not None:
+        if kind is not StageKind.LOST:
+            raise InvalidEvent(event_name, "only a lead in the lost stage has a loss reason")
+        workspace.loss_reason_index(loss_reason_id)
+    if kind not in _CLOSED:
+        closed_at = None
+    elif origin == target:
+        closed_at = lead.closed_at
+    else:
+        closed_at = at
+    moved = trusted_lead(
+        lead,
+        pipeline_id=target[0],
+        stage_id=target[1],
+        stage_entered_at=lead.stage_entered_at if origin == target else at,
+        closed_at=closed_at,
+        loss_reason_id=loss_reason_id,
+    )
+    buckets = workspace._buckets
+    if origin != target:
+        buckets = _with_bucket(buckets, from_index, from_stage, lead, -1)
+        buckets = _with_bucket(buckets, to_index, to_stage, moved, 1)
+    reason_uses = workspace._reason_uses
+    if loss_reason_id != lead.loss_reason_id:
+        reason_uses = _with_reason_use(workspace, lead.loss_reason_id, -1, reason_uses)
+        reason_uses = _with_reason_use(workspace, loss_reason_id, 1, reason_uses)
+    return trusted_workspace(
+        workspace,
+        leads=_lead_index(workspace).with_value(moved),
+        buckets=buckets,
+        reason_uses=reason_uses,
+        revision=revision,
+    )
+
+
+def _lead_index(workspace: Workspace) -> PersistentIndex[Lead]:
+    return workspace.leads  # type: ignore[return-value]  # the constructor makes it one
+
+
+def _with_bucket(
+    buckets: tuple[tuple[Bucket, ...], ...], index: int, stage_index: int, lead: Lead, change: int
+) -> tuple[tuple[Bucket, ...], ...]:
+    row = buckets[index]
+    ids, total = row[stage_index]
+    if change > 0:
+        bucket = (ids.with_value(lead.id), total + lead.price)
+    else:
+        bucket = (ids.without(lead.id), total - lead.price)
+    return _replaced(buckets, index, _replaced(row, stage_index, bucket))
+
+
+def _with_reason_use(
+    workspace: Workspace,
+    reason_id: int | None,
+    change: int,
+    uses: tuple[int, ...] | None = None,
+) -> tuple[int, ...]:
+    uses = workspace._reason_uses if uses is None else uses
+    if reason_id is None:
+        return uses
+    index = workspace.loss_reason_index(reason_id)
+    return _replaced(uses, index, uses[index] + change)
+
+
+# -- loss reasons -------------------------------------------------------------------
+
+
+def check_reason_name(workspace: Workspace, name: str, reason_id: int | None = None) -> str:
+    """Return *name* stripped if no other loss reason of *workspace* has it (R7, W3)."""
+    name = clean_name(name)
+    key = name_key(name)
+    for reason in workspace.loss_reasons:
+        if reason.id != reason_id and name_key(reason.name) == key:
+            raise DuplicateName(name, reason.name, reason.id, what="loss reason")
+    return name
+
+
+def _reason_added(workspace: Workspace, event: LossReasonAdded) -> Workspace:
+    reason = event.reason
+    if any(existing.id == reason.id for existing in workspace.loss_reasons):
+        raise DuplicateLossReasonId(reason.id)
+    check_reason_name(workspace, reason.name)
+    return trusted_workspace(
+        workspace,
+        loss_reasons=(*workspace.loss_reasons, reason),
+        reason_uses=(*workspace._reason_uses, 0),
+        next_loss_reason_id=max(workspace.next_loss_reason_id, reason.id + 1),
+        revision=event.revision,
+    )
+
+
+def _reason_renamed(workspace: Workspace, event: LossReasonRenamed) -> Workspace:
+    index = workspace.loss_reason_index(event.reason_id)
+    name = check_reason_name(workspace, event.name, event.reason_id)
+    return trusted_workspace(
+        workspace,
+        loss_reasons=_replaced(workspace.loss_reasons, index, LossReason(event.reason_id, name)),
+        revision=event.revision,
+    )
+
+
+def _reason_deleted(workspace: Workspace, event: LossReasonDeleted) -> Workspace:
+    index = workspace.loss_reason_index(event.reason_id)
+    uses = workspace._reason_uses[index]
+    if uses:
+        raise LossReasonInUse(event.reason_id, uses)
+    return trusted_workspace(
+        workspace,
+        loss_reasons=_removed(workspace.loss_reasons, index),
+        reason_uses=_removed(workspace._reason_uses, index),
+        revision=event.revision,
+    )
+
+
+# -- tuples -------------------------------------------------------------------------
+
+
+def _replaced(items: tuple[Any, ...], index: int, item: Any) -> tuple[Any, ...]:
+    as_list = list(items)
+    as_list[index] = item
+    return tuple(as_list)
+
+
+def _removed(items: tuple[Any, ...], index: int) -> tuple[Any, ...]:
+    return items[:index] + items[index + 1 :]
+
+
+def _moved(items: tuple[Any, ...], index: int, target: int) -> tuple[Any, ...]:
+    rest = items[:index] + items[index + 1 :]
+    return (*rest[:target], items[index], *rest[target:])
+
+
+_HANDLERS: Final[dict[type[Any], Callable[[Workspace, Any], Workspace]]] = {
+    StageAdded: _stage_added,
+    StageRenamed: _stage_renamed,
+    StageRecolored: _stage_recolored,
+    StageMoved: _stage_moved,
+    StageDeleted: _stage_deleted,
+    LeadsRelocated: _leads_relocated,
+    IncomingStageEnabled: _incoming_enabled,
+    IncomingStageDisabled: _incoming_disabled,
+    PipelineCreated: _pipeline_created,
+    PipelineRenamed: _pipeline_renamed,
+    PipelineMoved: _pipeline_moved,
+    MainPipelineSet: _main_pipeline_set,
+    PipelineDeleted: _pipeline_deleted,
+    LeadCreated: _lead_created,
+    LeadMoved: _lead_moved,
+    LeadAccepted: _lead_accepted,
+    LeadDeclined: _lead_removed,
+    LeadDeleted: _lead_removed,
+    LossReasonAdded: _reason_added,
+    LossReasonRenamed: _reason_renamed,
+    LossReasonDeleted: _reason_deleted,
+}

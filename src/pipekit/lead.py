@@ -1,0 +1,135 @@
+"""Leads (deals) and loss reasons.
+
+A :class:`Lead` sits in one stage of one pipeline. Whether that stage exists, and
+whether ``closed_at`` and ``loss_reason_id`` fit its kind, is the workspace's to
+check (W1, W5); a lead on its own checks what it can know by itself.
+
+>>> from datetime import datetime, timezone
+>>> at = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+>>> lead = Lead(
+...     id=1,
+...     name=" ACME ",
+...     pipeline_id=1,
+...     stage_id=144,
+...     price=150_000,
+...     created_at=at,
+...     stage_entered_at=at,
+... )
+>>> lead.name, lead.closed_at
+('ACME', None)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import final
+
+import attrs
+
+from pipekit._checks import require_int, require_type
+from pipekit.errors import InvalidId, InvalidPrice
+from pipekit.names import clean_name
+from pipekit.stage import check_id
+
+__all__ = ["Lead", "LossReason", "check_aware", "check_price", "positive_id"]
+
+
+def positive_id(value: int, what: str) -> int:
+    """Return *value* if it is a positive ``int``, the form of every id (W6)."""
+    if require_int(value, f"a {what} id") < 1:
+        raise InvalidId(value, what)
+    return value
+
+
+def check_price(price: int) -> int:
+    """Return *price* if it is a whole number of minor units, at least 0 (W7)."""
+    if require_int(price, "a price") < 0:
+        raise InvalidPrice(price)
+    return price
+
+
+def check_aware(moment: datetime, what: str = "a time") -> datetime:
+    """Return *moment* if it is a timezone-aware ``datetime``; a naive one raises ``ValueError``."""
+    require_type(moment, datetime, what)
+    if moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got the naive {moment.isoformat()}")
+    return moment
+
+
+def _lead_id(value: int) -> int:
+    return positive_id(value, "lead")
+
+
+def _pipeline_id(value: int) -> int:
+    return positive_id(value, "pipeline")
+
+
+def _reason_id(value: int) -> int:
+    return positive_id(value, "loss reason")
+
+
+def _optional_reason_id(value: int | None) -> int | None:
+    return None if value is None else _reason_id(value)
+
+
+def _aware(value: datetime) -> datetime:
+    return check_aware(value)
+
+
+def _optional_aware(value: datetime | None) -> datetime | None:
+    return None if value is None else check_aware(value)
+
+
+@final
+@attrs.frozen
+class Lead:
+    """A deal in one stage of one pipeline.
+
+    ``price`` is in minor units (cents), at least 0. ``created_at`` and
+    ``stage_entered_at`` are timezone-aware; ``closed_at`` is set exactly while the
+    lead sits in the won or lost stage, and ``loss_reason_id`` only while it sits in
+    lost. The name follows R7 but need not be unique.
+    """
+
+    id: int = attrs.field(converter=_lead_id)
+    name: str = attrs.field(converter=clean_name)
+    pipeline_id: int = attrs.field(converter=_pipeline_id)
+    stage_id: int = attrs.field(converter=check_id)
+    price: int = attrs.field(converter=check_price)
+    created_at: datetime = attrs.field(converter=_aware)
+    stage_entered_at: datetime = attrs.field(converter=_aware)
+    closed_at: datetime | None = attrs.field(default=None, converter=_optional_aware)
+    loss_reason_id: int | None = attrs.field(default=None, converter=_optional_reason_id)
+
+
+def trusted_lead(
+    lead: Lead,
+    *,
+    pipeline_id: int,
+    stage_id: int,
+    stage_entered_at: datetime,
+    closed_at: datetime | None,
+    loss_reason_id: int | None,
+) -> Lead:
+    """Return *lead* in another stage, from values the workspace has already checked."""
+    result = object.__new__(Lead)
+    set_field = object.__setattr__
+    set_field(result, "id", lead.id)
+    set_field(result, "name", lead.name)
+    set_field(result, "pipeline_id", pipeline_id)
+    set_field(result, "stage_id", stage_id)
+    set_field(result, "price", lead.price)
+    set_field(result, "created_at", lead.created_at)
+    set_field(result, "stage_entered_at", stage_entered_at)
+    set_field(result, "closed_at", closed_at)
+    set_field(result, "loss_reason_id", loss_reason_id)
+    return result
+
+
+@final
+@attrs.frozen
+class LossReason:
+    """Why a lead was lost: one entry of the workspace's list, as in Kommo."""
+
+    id: int = attrs.field(converter=_reason_id)
+    name: str = attrs.field(converter=clean_name)

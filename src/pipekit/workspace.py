@@ -1,0 +1,366 @@
+"""The workspace: an account's pipelines, leads and loss reasons, as one value.
+
+A :class:`Workspace` keeps every rule that spans objects: each lead sits in an
+existing stage of an existing pipeline (W1), closed leads sit in won or lost
+(W5), names and ids are unique (W3, W6). Change it with :func:`pipekit.apply`;
+build one by hand (or decode one) and the constructor checks everything, raising
+:class:`~pipekit.InvalidWorkspace` naming the rule that broke.
+
+>>> from pipekit import new_workspace
+>>> workspace = new_workspace()
+>>> workspace.main_pipeline.name, len(workspace.leads), workspace.revision
+('Pipeline', 0, 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from operator import attrgetter
+from typing import Final, TypeAlias, final
+
+import attrs
+
+from pipekit._checks import require_int, require_type
+from pipekit._index import PersistentIndex
+from pipekit.editing import default_pipeline
+from pipekit.errors import (
+    InvalidWorkspace,
+    RuleViolation,
+    UnknownLead,
+    UnknownLossReason,
+    UnknownPipeline,
+)
+from pipekit.lead import Lead, LossReason
+from pipekit.names import name_key
+from pipekit.pipeline import Pipeline
+from pipekit.stage import StageKind
+
+__all__ = ["MAX_PIPELINES", "StageTotal", "Workspace", "new_workspace"]
+
+MAX_PIPELINES: Final = 50
+"""The most pipelines a workspace holds (Kommo's limit, W3)."""
+
+LeadIds: TypeAlias = PersistentIndex[int]
+Bucket: TypeAlias = tuple[LeadIds, int]
+"""The ids of the leads in one stage, and the sum of their prices."""
+
+_lead_key: Final = attrgetter("id")
+NO_LEAD_IDS: Final[LeadIds] = PersistentIndex()
+EMPTY_BUCKET: Final[Bucket] = (NO_LEAD_IDS, 0)
+NO_LEADS: Final[PersistentIndex[Lead]] = PersistentIndex(_lead_key)
+
+
+def leads_index(leads: Iterable[Lead]) -> PersistentIndex[Lead]:
+    """Return *leads* as an index keyed by lead id."""
+    return PersistentIndex(_lead_key, iter(leads))
+
+
+@final
+@attrs.frozen
+class StageTotal:
+    """What a board shows over a stage's column: how many leads, and their summed price."""
+
+    stage_id: int
+    count: int
+    total: int
+
+
+def _to_pipelines(value: Iterable[Pipeline]) -> tuple[Pipeline, ...]:
+    pipelines = tuple(value)
+    for pipeline in pipelines:
+        require_type(pipeline, Pipeline, "each pipeline of a workspace")
+    return pipelines
+
+
+def _to_leads(value: Mapping[int, Lead] | Iterable[Lead]) -> PersistentIndex[Lead]:
+    if isinstance(value, PersistentIndex):
+        return value
+    if isinstance(value, Mapping):
+        for key, lead in value.items():
+            require_type(lead, Lead, "each lead of a workspace")
+            if key != lead.id:
+                raise InvalidWorkspace("W6", f"lead {lead.id} is filed under the key {key!r}")
+        return leads_index(value.values())
+    leads = tuple(value)
+    for lead in leads:
+        require_type(lead, Lead, "each lead of a workspace")
+    index = leads_index(leads)
+    if len(index) != len(leads):
+        raise InvalidWorkspace("W6", "two leads have the same id")
+    return index
+
+
+def _to_reasons(value: Iterable[LossReason]) -> tuple[LossReason, ...]:
+    reasons = tuple(value)
+    for reason in reasons:
+        require_type(reason, LossReason, "each loss reason of a workspace")
+    return reasons
+
+
+def _above(ids: Iterable[int]) -> int:
+    return max(ids, default=0) + 1
+
+
+@final
+@attrs.frozen
+class Workspace:
+    """An account's pipelines (in display order), leads and loss reasons.
+
+    ``leads`` is a read-only mapping from lead id to :class:`~pipekit.Lead` that
+    shares its structure between revisions, so a command on one lead costs
+    O(log n), never a copy of them all. ``revision`` counts the applied commands
+    that changed something. The ``next_*_id`` counters give the ids of new leads,
+    pipelines and loss reasons unless a command names one; they always stay above
+    every id in use, and default to one above the highest.
+    """
+
+    pipelines: tuple[Pipeline, ...] = attrs.field(converter=_to_pipelines)
+    main_pipeline_id: int
+    leads: Mapping[int, Lead] = attrs.field(default=NO_LEADS, converter=_to_leads)
+    loss_reasons: tuple[LossReason, ...] = attrs.field(default=(), converter=_to_reasons)
+    revision: int = 0
+    next_pipeline_id: int = attrs.field(
+        default=attrs.Factory(lambda self: _above(p.id for p in self.pipelines), takes_self=True)
+    )
+    next_lead_id: int = attrs.field(
+        default=attrs.Factory(lambda self: _above(self.leads), takes_self=True)
+    )
+    next_loss_reason_id: int = attrs.field(
+        default=attrs.Factory(lambda self: _above(r.id for r in self.loss_reasons), takes_self=True)
+    )
+    # Derived, kept so that a lead command costs O(log n): the pipeline ids in
+    # order; for each pipeline, for each of its stages, the ids of the leads there
+    # and their summed price; and how many leads give each loss reason.
+    _pipeline_ids: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    _buckets: tuple[tuple[Bucket, ...], ...] = attrs.field(init=False, eq=False, repr=False)
+    _reason_uses: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_workspace(self)
+
+    # -- queries ------------------------------------------------------------------
+
+    @property
+    def main_pipeline(self) -> Pipeline:
+        """The main pipeline: where new leads go when no pipeline is named."""
+        return self.pipelines[self._pipeline_ids.index(self.main_pipeline_id)]
+
+    def pipeline(self, pipeline_id: int) -> Pipeline:
+        """Return the pipeline with id *pipeline_id*, or raise :class:`~pipekit.UnknownPipeline`."""
+        return self.pipelines[self.pipeline_index(pipeline_id)]
+
+    def pipeline_index(self, pipeline_id: int) -> int:
+        """Return the display position of the pipeline *pipeline_id*."""
+        require_int(pipeline_id, "a pipeline id")
+        try:
+            return self._pipeline_ids.index(pipeline_id)
+        except ValueError:
+            raise UnknownPipeline(pipeline_id) from None
+
+    def lead(self, lead_id: int) -> Lead:
+        """Return the lead with id *lead_id*, or raise :class:`~pipekit.UnknownLead`."""
+        lead = self.leads.get(require_int(lead_id, "a lead id"))
+        if lead is None:
+            raise UnknownLead(lead_id)
+        return lead
+
+    def loss_reason(self, reason_id: int) -> LossReason:
+        """Return the loss reason *reason_id*, or raise :class:`~pipekit.UnknownLossReason`."""
+        return self.loss_reasons[self.loss_reason_index(reason_id)]
+
+    def loss_reason_index(self, reason_id: int) -> int:
+        """Return the position of the loss reason *reason_id* in :attr:`loss_reasons`."""
+        require_int(reason_id, "a loss reason id")
+        for index, reason in enumerate(self.loss_reasons):
+            if reason.id == reason_id:
+                return index
+        raise UnknownLossReason(reason_id)
+
+    def leads_in(self, pipeline_id: int, stage_id: int) -> tuple[Lead, ...]:
+        """Return the leads in stage *stage_id* of pipeline *pipeline_id*, by id."""
+        ids, _total = self.bucket(pipeline_id, stage_id)
+        leads = self.leads
+        return tuple(leads[lead_id] for lead_id in sorted(ids))
+
+    def stage_totals(self, pipeline_id: int) -> tuple[StageTotal, ...]:
+        """Return, for each stage of a pipeline in order, its lead count and summed price."""
+        index = self.pipeline_index(pipeline_id)
+        return tuple(
+            StageTotal(stage.id, len(ids), total)
+            for stage, (ids, total) in zip(
+                self.pipelines[index].stages, self._buckets[index], strict=True
+            )
+        )
+
+    def bucket(self, pipeline_id: int, stage_id: int) -> Bucket:
+        """Return the ids of the leads in a stage and their summed price."""
+        index = self.pipeline_index(pipeline_id)
+        stage_index = self.pipelines[index].index_of(stage_id)
+        return self._buckets[index][stage_index]
+
+    def lead_count(self, pipeline_id: int) -> int:
+        """Return how many leads a pipeline holds."""
+        return sum(len(ids) for ids, _total in self._buckets[self.pipeline_index(pipeline_id)])
+
+
+def new_workspace(*, incoming: bool = False) -> Workspace:
+    """Return a workspace with one default pipeline (main, id 1), no leads, revision 0.
+
+    >>> new_workspace(incoming=True).main_pipeline.incoming.name
+    'Incoming leads'
+    """
+    return Workspace(pipelines=(default_pipeline(incoming=incoming),), main_pipeline_id=1)
+
+
+# -- the checks the constructor makes ---------------------------------------------------
+
+
+def _check_workspace(workspace: Workspace) -> None:
+    pipelines = workspace.pipelines
+    if not pipelines:
+        raise InvalidWorkspace("W3", "a workspace has at least one pipeline")
+    if len(pipelines) > MAX_PIPELINES:
+        raise InvalidWorkspace(
+            "W3", f"{len(pipelines)} pipelines, at most {MAX_PIPELINES} are allowed"
+        )
+    pipeline_ids = tuple(pipeline.id for pipeline in pipelines)
+    _check_unique_ids(pipeline_ids, "pipeline")
+    _check_unique_names([pipeline.name for pipeline in pipelines], "pipeline")
+    require_int(workspace.main_pipeline_id, "main_pipeline_id")
+    if workspace.main_pipeline_id not in pipeline_ids:
+        raise InvalidWorkspace(
+            "W3", f"the main pipeline {workspace.main_pipeline_id} is not in the workspace"
+        )
+    reasons = workspace.loss_reasons
+    reason_ids = [reason.id for reason in reasons]
+    _check_unique_ids(reason_ids, "loss reason")
+    _check_unique_names([reason.name for reason in reasons], "loss reason")
+    if require_int(workspace.revision, "revision") < 0:
+        raise InvalidWorkspace("W6", f"the revision is at least 0, got {workspace.revision}")
+    leads = workspace.leads
+    for counter, in_use, what in (
+        (workspace.next_pipeline_id, pipeline_ids, "pipeline"),
+        (workspace.next_lead_id, leads, "lead"),
+        (workspace.next_loss_reason_id, reason_ids, "loss reason"),
+    ):
+        if require_int(counter, f"the next {what} id") <= max(in_use, default=0):
+            raise InvalidWorkspace(
+                "W6", f"the next {what} id {counter} must be above every {what} id in use"
+            )
+    members: list[list[list[int]]] = [[[] for _ in pipeline.stages] for pipeline in pipelines]
+    totals = [[0] * len(pipeline.stages) for pipeline in pipelines]
+    reason_uses = [0] * len(reasons)
+    for lead in workspace.leads.values():
+        pipeline_index, stage_index = _check_lead(workspace, pipeline_ids, reason_ids, lead)
+        members[pipeline_index][stage_index].append(lead.id)
+        totals[pipeline_index][stage_index] += lead.price
+        if lead.loss_reason_id is not None:
+            reason_uses[reason_ids.index(lead.loss_reason_id)] += 1
+    buckets = tuple(
+        tuple(
+            (PersistentIndex(values=iter(ids)), total) if ids else EMPTY_BUCKET
+            for ids, total in zip(row_ids, row_totals, strict=True)
+        )
+        for row_ids, row_totals in zip(members, totals, strict=True)
+    )
+    object.__setattr__(workspace, "_pipeline_ids", pipeline_ids)
+    object.__setattr__(workspace, "_buckets", buckets)
+    object.__setattr__(workspace, "_reason_uses", tuple(reason_uses))
+
+
+def _check_lead(
+    workspace: Workspace, pipeline_ids: tuple[int, ...], reason_ids: list[int], lead: Lead
+) -> tuple[int, int]:
+    if lead.pipeline_id not in pipeline_ids:
+        raise InvalidWorkspace("W1", f"lead {lead.id} is in pipeline {lead.pipeline_id}, unknown")
+    pipeline_index = pipeline_ids.index(lead.pipeline_id)
+    pipeline = workspace.pipelines[pipeline_index]
+    try:
+        stage_index = pipeline.index_of(lead.stage_id)
+    except RuleViolation:
+        raise InvalidWorkspace(
+            "W1", f"lead {lead.id} is in stage {lead.stage_id}, unknown in pipeline {pipeline.id}"
+        ) from None
+    kind = pipeline.stages[stage_index].kind
+    closed = kind in (StageKind.WON, StageKind.LOST)
+    if closed != (lead.closed_at is not None):
+        raise InvalidWorkspace(
+            "W5",
+            f"lead {lead.id} must have closed_at set exactly while it is in won or lost,"
+            f" and it is in the {kind.label} stage",
+        )
+    if lead.loss_reason_id is not None:
+        if kind is not StageKind.LOST:
+            raise InvalidWorkspace(
+                "W5", f"lead {lead.id} has a loss reason but is not in the lost stage"
+            )
+        if lead.loss_reason_id not in reason_ids:
+            raise InvalidWorkspace(
+                "W5", f"lead {lead.id} gives the unknown loss reason {lead.loss_reason_id}"
+            )
+    return pipeline_index, stage_index
+
+
+def _check_unique_ids(ids: Iterable[int], what: str) -> None:
+    seen: set[int] = set()
+    for item_id in ids:
+        if item_id in seen:
+            raise InvalidWorkspace("W6", f"two {what}s have the id {item_id}")
+        seen.add(item_id)
+
+
+def _check_unique_names(names: Iterable[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        key = name_key(name)
+        if key in seen:
+            raise InvalidWorkspace("W3", f"two {what}s have clashing names {name!r}")
+        seen.add(key)
+
+
+def trusted_workspace(
+    workspace: Workspace,
+    *,
+    pipelines: tuple[Pipeline, ...] | None = None,
+    main_pipeline_id: int | None = None,
+    leads: PersistentIndex[Lead] | None = None,
+    loss_reasons: tuple[LossReason, ...] | None = None,
+    revision: int | None = None,
+    next_pipeline_id: int | None = None,
+    next_lead_id: int | None = None,
+    next_loss_reason_id: int | None = None,
+    pipeline_ids: tuple[int, ...] | None = None,
+    buckets: tuple[tuple[Bucket, ...], ...] | None = None,
+    reason_uses: tuple[int, ...] | None = None,
+) -> Workspace:
+    """Return a copy of *workspace* with the given parts replaced, checking nothing.
+
+    Only :mod:`pipekit.evolve` calls this, with parts it has kept consistent.
+    """
+    w = workspace
+    result = object.__new__(Workspace)
+    set_field = object.__setattr__
+    set_field(result, "pipelines", w.pipelines if pipelines is None else pipelines)
+    set_field(
+        result,
+        "main_pipeline_id",
+        w.main_pipeline_id if main_pipeline_id is None else main_pipeline_id,
+    )
+    set_field(result, "leads", w.leads if leads is None else leads)
+    set_field(result, "loss_reasons", w.loss_reasons if loss_reasons is None else loss_reasons)
+    set_field(result, "revision", w.revision if revision is None else revision)
+    set_field(
+        result,
+        "next_pipeline_id",
+        w.next_pipeline_id if next_pipeline_id is None else next_pipeline_id,
+    )
+    set_field(result, "next_lead_id", w.next_lead_id if next_lead_id is None else next_lead_id)
+    set_field(
+        result,
+        "next_loss_reason_id",
+        w.next_loss_reason_id if next_loss_reason_id is None else next_loss_reason_id,
+    )
+    set_field(result, "_pipeline_ids", w._pipeline_ids if pipeline_ids is None else pipeline_ids)
+    set_field(result, "_buckets", w._buckets if buckets is None else buckets)
+    set_field(result, "_reason_uses", w._reason_uses if reason_uses is None else reason_uses)
+    return result
