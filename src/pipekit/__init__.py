@@ -8,6 +8,7 @@
 """
 
 from pipekit.applying import Applied, apply
+from pipekit.codec import DecodeError
 from pipekit.color import KOMMO_PALETTE, Color
 from pipekit.commands import (
     AcceptLead,
@@ -105,6 +106,7 @@ from pipekit.events import (
     StageRecolored,
     StageRenamed,
 )
+from pipekit.evolve import replay
 from pipekit.lead import Lead, LossReason
 from pipekit.names import MAX_NAME_LENGTH
 from pipekit.pipeline import MAX_STAGES, Pipeline
@@ -125,6 +127,7 @@ __all__ = [
     "CreateLead",
     "CreatePipeline",
     "DeclineLead",
+    "DecodeError",
     "DeleteLead",
     "DeleteLossReason",
     "DeletePipeline",
@@ -215,4 +218,5 @@ __all__ = [
     "recolor_stage",
     "rename_stage",
     "rename_terminal",
+    "replay",
 ]

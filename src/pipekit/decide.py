@@ -51,16 +51,11 @@ from pipekit.editing import (
     rename_terminal,
 )
 from pipekit.errors import (
-    DuplicateLeadId,
-    DuplicateLossReasonId,
-    DuplicatePipelineId,
     IncomingDisabled,
-    IncomingNotEmpty,
     InvalidTarget,
     LeadNotIncoming,
-    PipelineLimitReached,
-    PositionOutOfRange,
     StageLocked,
+    UnknownStage,
 )
 from pipekit.events import (
     Event,
@@ -86,12 +81,21 @@ from pipekit.events import (
     StageRecolored,
     StageRenamed,
 )
-from pipekit.evolve import check_pipeline_name, check_reason_name
-from pipekit.lead import Lead, LossReason, check_price, positive_id
+from pipekit.lead import Lead, LossReason, check_price
 from pipekit.names import clean_name
 from pipekit.pipeline import Pipeline
 from pipekit.stage import Stage, StageKind
-from pipekit.workspace import MAX_PIPELINES, Workspace
+from pipekit.workspace import (
+    Workspace,
+    check_incoming_empty,
+    check_new_lead_id,
+    check_new_pipeline_id,
+    check_new_reason_id,
+    check_pipeline_name,
+    check_pipeline_position,
+    check_reason_name,
+    check_room,
+)
 
 __all__ = ["decide"]
 
@@ -107,7 +111,14 @@ def decide(workspace: Workspace, command: Command, *, at: datetime) -> tuple[Eve
     decider = _DECIDERS.get(type(command))
     if decider is None:
         raise TypeError(f"not a pipekit command: {type(command).__name__}")
-    return decider(workspace, command, workspace.revision + 1, at)  # type: ignore[no-any-return]
+    try:
+        return decider(workspace, command, workspace.revision + 1, at)  # type: ignore[no-any-return]
+    except UnknownStage as error:
+        # The pipeline functions know no pipeline id: name the one the command named.
+        pipeline_id = getattr(command, "pipeline_id", None)
+        if error.pipeline_id is None and isinstance(pipeline_id, int):
+            raise UnknownStage(error.stage_id, pipeline_id) from None
+        raise
 
 
 # -- stages -------------------------------------------------------------------------
@@ -172,7 +183,7 @@ def _delete_stage(workspace: Workspace, command: DeleteStage, revision: int, at:
     pipeline = workspace.pipeline(command.pipeline_id)
     remaining = delete_stage(pipeline, command.stage_id)
     target = _relocation_target(pipeline, remaining, command)
-    lead_ids = tuple(sorted(workspace.bucket(pipeline.id, command.stage_id)[0]))
+    lead_ids = tuple(sorted(workspace._bucket(pipeline.id, command.stage_id)[0]))
     deleted = StageDeleted(revision, at, pipeline.id, command.stage_id)
     if not lead_ids:
         return (deleted,)
@@ -215,9 +226,7 @@ def _disable_incoming(
     incoming = pipeline.incoming
     if incoming is None:
         return _NONE
-    waiting = len(workspace.bucket(pipeline.id, incoming.id)[0])
-    if waiting:
-        raise IncomingNotEmpty(pipeline.id, waiting)
+    check_incoming_empty(workspace, pipeline.id, incoming.id)
     return (IncomingStageDisabled(revision, at, pipeline.id, incoming.id),)
 
 
@@ -228,15 +237,12 @@ def _create_pipeline(
     workspace: Workspace, command: CreatePipeline, revision: int, at: datetime
 ) -> Any:
     require_type(command.incoming, bool, "incoming")
-    if len(workspace.pipelines) >= MAX_PIPELINES:
-        raise PipelineLimitReached(MAX_PIPELINES)
+    check_room(workspace)
     name = check_pipeline_name(workspace, command.name)
     if command.pipeline_id is None:
         pipeline_id = workspace.next_pipeline_id
     else:
-        pipeline_id = positive_id(command.pipeline_id, "pipeline")
-        if pipeline_id in workspace._pipeline_ids:
-            raise DuplicatePipelineId(pipeline_id)
+        pipeline_id = check_new_pipeline_id(workspace, command.pipeline_id)
     pipeline = default_pipeline(name, pipeline_id=pipeline_id, incoming=command.incoming)
     return (PipelineCreated(revision, at, pipeline),)
 
@@ -253,10 +259,7 @@ def _rename_pipeline(
 
 def _move_pipeline(workspace: Workspace, command: MovePipeline, revision: int, at: datetime) -> Any:
     index = workspace.pipeline_index(command.pipeline_id)
-    high = len(workspace.pipelines) - 1
-    if not 0 <= require_int(command.position, "a position") <= high:
-        raise PositionOutOfRange(command.position, 0, high)
-    if command.position == index:
+    if check_pipeline_position(workspace, command.position) == index:
         return _NONE
     return (PipelineMoved(revision, at, command.pipeline_id, command.position),)
 
@@ -291,9 +294,7 @@ def _create_lead(workspace: Workspace, command: CreateLead, revision: int, at: d
     if command.lead_id is None:
         lead_id = workspace.next_lead_id
     else:
-        lead_id = positive_id(command.lead_id, "lead")
-        if lead_id in workspace.leads:
-            raise DuplicateLeadId(lead_id)
+        lead_id = check_new_lead_id(workspace, command.lead_id)
     lead = Lead(lead_id, name, pipeline.id, stage.id, price, at, at)
     return (LeadCreated(revision, at, lead),)
 
@@ -413,9 +414,7 @@ def _add_reason(workspace: Workspace, command: AddLossReason, revision: int, at:
     if command.reason_id is None:
         reason_id = workspace.next_loss_reason_id
     else:
-        reason_id = positive_id(command.reason_id, "loss reason")
-        if any(reason.id == reason_id for reason in workspace.loss_reasons):
-            raise DuplicateLossReasonId(reason_id)
+        reason_id = check_new_reason_id(workspace, command.reason_id)
     return (LossReasonAdded(revision, at, LossReason(reason_id, name)),)
 
 

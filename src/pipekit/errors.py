@@ -178,17 +178,17 @@ class StageLocked(RuleViolation):
 
 
 class PositionOutOfRange(RuleViolation):
-    """A position among the open stages is outside the allowed range (R3)."""
+    """A position among the open stages (R3), or of a pipeline, is outside the allowed range."""
 
     code: ClassVar[str] = "position_out_of_range"
 
-    def __init__(self, position: int, low: int, high: int) -> None:
+    def __init__(self, position: int, low: int, high: int, what: str = "an open stage") -> None:
         self.position = position
         self.low = low
         self.high = high
+        self.what = what
         super().__init__(
-            f"position {position} is out of range: here an open stage's position"
-            f" goes from {low} to {high}"
+            f"position {position} is out of range: here {what}'s position goes from {low} to {high}"
         )
 
 
@@ -216,13 +216,18 @@ class StageLimitReached(RuleViolation):
 
 
 class InvalidPipeline(RuleViolation):
-    """A pipeline built directly breaks one of the rules R1 to R10; ``rule`` says which."""
+    """A pipeline built directly breaks one of the rules R1 to R10; ``rule`` says which.
+
+    ``where`` says which part is at fault, as the path of field names and stage
+    indexes inside the pipeline: ``("stages", 2, "id")``; empty when it is the whole.
+    """
 
     code: ClassVar[str] = "invalid_pipeline"
 
-    def __init__(self, rule: str, reason: str) -> None:
+    def __init__(self, rule: str, reason: str, where: tuple[str | int, ...] = ()) -> None:
         self.rule = rule
         self.reason = reason
+        self.where = where
         super().__init__(f"invalid pipeline ({rule}): {reason}")
 
 
@@ -238,11 +243,26 @@ class RevisionConflict(PipekitError):
 
     code: ClassVar[str] = "revision_conflict"
 
-    def __init__(self, expected: int, actual: int) -> None:
+    def __init__(
+        self, expected: int | None, actual: int | None, message: str | None = None
+    ) -> None:
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"expected the workspace at revision {expected}, but it is at revision {actual}"
+        if message is None and (expected is None or actual is None):
+            message = "another writer kept the workspace busy for longer than the timeout"
+        elif message is None:
+            message = (
+                f"expected the workspace at revision {expected}, but it is at revision {actual}"
+            )
+        super().__init__(message)
+
+    @classmethod
+    def _in_log(cls, expected: int, actual: int) -> RevisionConflict:
+        """Return the error for a log whose next group is not the one expected."""
+        return cls(
+            expected,
+            actual,
+            f"the log jumps: the next events should have revision {expected}, not {actual}",
         )
 
 
@@ -439,13 +459,19 @@ class LossReasonInUse(RuleViolation):
 
 
 class InvalidWorkspace(RuleViolation):
-    """A workspace built directly breaks one of the rules W1 to W7; ``rule`` says which."""
+    """A workspace built directly breaks one of the rules W1 to W7; ``rule`` says which.
+
+    ``where`` says which part is at fault, as a path of field names and indexes:
+    ``("pipelines", 1, "name")``. Under ``"leads"`` the next step is the lead's id,
+    since leads are kept by id: ``("leads", 7, "stage_id")``.
+    """
 
     code: ClassVar[str] = "invalid_workspace"
 
-    def __init__(self, rule: str, reason: str) -> None:
+    def __init__(self, rule: str, reason: str, where: tuple[str | int, ...] = ()) -> None:
         self.rule = rule
         self.reason = reason
+        self.where = where
         super().__init__(f"invalid workspace ({rule}): {reason}")
 
 

@@ -10,10 +10,11 @@ fact that does not fit raises a :class:`~pipekit.RuleViolation` and changes noth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Final
 
+from pipekit._checks import require_type
 from pipekit._index import PersistentIndex
 from pipekit.editing import (
     add_stage,
@@ -26,18 +27,13 @@ from pipekit.editing import (
     rename_stage,
 )
 from pipekit.errors import (
-    DuplicateLeadId,
-    DuplicateLossReasonId,
-    DuplicateName,
-    DuplicatePipelineId,
-    IncomingNotEmpty,
     InvalidEvent,
     LastPipeline,
     LossReasonInUse,
     MainPipelineLocked,
-    PipelineLimitReached,
     PipelineNotEmpty,
-    PositionOutOfRange,
+    RevisionConflict,
+    UnknownLead,
 )
 from pipekit.events import (
     Event,
@@ -64,18 +60,26 @@ from pipekit.events import (
     StageRenamed,
 )
 from pipekit.lead import Lead, LossReason, trusted_lead
-from pipekit.names import clean_name, name_key
 from pipekit.pipeline import Pipeline
 from pipekit.stage import StageKind
 from pipekit.workspace import (
     EMPTY_BUCKET,
-    MAX_PIPELINES,
     Bucket,
     Workspace,
+    check_incoming_empty,
+    check_new_lead_id,
+    check_new_pipeline_id,
+    check_new_reason_id,
+    check_pipeline_name,
+    check_pipeline_position,
+    check_reason_name,
+    check_room,
+    new_workspace,
     trusted_workspace,
+    with_leads,
 )
 
-__all__ = ["evolve"]
+__all__ = ["evolve", "replay"]
 
 _CLOSED: Final = (StageKind.WON, StageKind.LOST)
 
@@ -89,6 +93,32 @@ def evolve(workspace: Workspace, event: Event) -> Workspace:
     if handler is None:
         raise TypeError(f"not a pipekit event: {type(event).__name__}")
     return handler(workspace, event)
+
+
+def replay(events: Iterable[Event], *, initial: Workspace | None = None) -> Workspace:
+    """Return the workspace that folding *events* over *initial* gives.
+
+    *initial* defaults to :func:`~pipekit.new_workspace`. The events of one command
+    share a revision and are taken as a group; a group whose revision is not the
+    state's revision + 1 (a gap, a repeat, a log out of order) raises
+    :class:`~pipekit.RevisionConflict`. Replaying everything :func:`~pipekit.apply`
+    emitted from a workspace gives a workspace equal to the one it returned.
+    """
+    state = new_workspace() if initial is None else require_type(initial, Workspace, "initial")
+    group: list[Event] = []
+    for event in events:
+        if type(event) not in _HANDLERS:
+            raise TypeError(f"not a pipekit event: {type(event).__name__}")
+        revision = event.revision
+        # One command never emits the same event twice, so an event equal to one
+        # already in its group is that group repeated.
+        if not group or revision != group[0].revision or event in group:
+            if revision != state.revision + 1:
+                raise RevisionConflict._in_log(state.revision + 1, revision)
+            group = []
+        group.append(event)
+        state = evolve(state, event)
+    return state
 
 
 # -- stages -------------------------------------------------------------------------
@@ -201,31 +231,17 @@ def _incoming_disabled(workspace: Workspace, event: IncomingStageDisabled) -> Wo
             "IncomingStageDisabled",
             f"stage {event.stage_id} is not the incoming leads stage of pipeline {pipeline.id}",
         )
-    waiting = len(workspace._buckets[index][0][0])
-    if waiting:
-        raise IncomingNotEmpty(pipeline.id, waiting)
+    check_incoming_empty(workspace, pipeline.id, incoming.id)
     return _with_pipeline(workspace, index, disable_incoming(pipeline), event.revision)
 
 
 # -- pipelines ----------------------------------------------------------------------
 
 
-def check_pipeline_name(workspace: Workspace, name: str, pipeline_id: int | None = None) -> str:
-    """Return *name* stripped if no other pipeline of *workspace* has it (R7, W3)."""
-    name = clean_name(name)
-    key = name_key(name)
-    for pipeline in workspace.pipelines:
-        if pipeline.id != pipeline_id and name_key(pipeline.name) == key:
-            raise DuplicateName(name, pipeline.name, pipeline.id, what="pipeline")
-    return name
-
-
 def _pipeline_created(workspace: Workspace, event: PipelineCreated) -> Workspace:
     pipeline = event.pipeline
-    if len(workspace.pipelines) >= MAX_PIPELINES:
-        raise PipelineLimitReached(MAX_PIPELINES)
-    if pipeline.id in workspace._pipeline_ids:
-        raise DuplicatePipelineId(pipeline.id)
+    check_room(workspace)
+    check_new_pipeline_id(workspace, pipeline.id)
     check_pipeline_name(workspace, pipeline.name)
     return trusted_workspace(
         workspace,
@@ -246,9 +262,7 @@ def _pipeline_renamed(workspace: Workspace, event: PipelineRenamed) -> Workspace
 
 def _pipeline_moved(workspace: Workspace, event: PipelineMoved) -> Workspace:
     index = workspace.pipeline_index(event.pipeline_id)
-    high = len(workspace.pipelines) - 1
-    if not 0 <= event.position <= high:
-        raise PositionOutOfRange(event.position, 0, high)
+    check_pipeline_position(workspace, event.position)
     return trusted_workspace(
         workspace,
         pipelines=_moved(workspace.pipelines, index, event.position),
@@ -287,8 +301,7 @@ def _pipeline_deleted(workspace: Workspace, event: PipelineDeleted) -> Workspace
 def _lead_created(workspace: Workspace, event: LeadCreated) -> Workspace:
     lead = event.lead
     leads = _lead_index(workspace)
-    if lead.id in leads:
-        raise DuplicateLeadId(lead.id)
+    check_new_lead_id(workspace, lead.id)
     index = workspace.pipeline_index(lead.pipeline_id)
     stage_index = workspace.pipelines[index].index_of(lead.stage_id)
     closed = lead.closed_at is not None or lead.loss_reason_id is not None
@@ -361,7 +374,9 @@ def _move_lead(
     revision: int,
 ) -> Workspace:
     """Return *workspace* with the lead moved from *origin* to *target* (pipeline, stage)."""
-    lead = workspace.lead(lead_id)
+    lead = _lead_index(workspace).get(lead_id)
+    if lead is None:
+        raise UnknownLead(lead_id)
     if (lead.pipeline_id, lead.stage_id) != origin:
         raise InvalidEvent(
             event_name, f"lead {lead_id} is in stage {lead.stage_id}, not in stage {origin[1]}"
@@ -392,23 +407,38 @@ def _move_lead(
     )
     buckets = workspace._buckets
     if origin != target:
-        buckets = _with_bucket(buckets, from_index, from_stage, lead, -1)
-        buckets = _with_bucket(buckets, to_index, to_stage, moved, 1)
+        buckets = _rebucketed(buckets, lead, (from_index, from_stage), (to_index, to_stage))
     reason_uses = workspace._reason_uses
     if loss_reason_id != lead.loss_reason_id:
         reason_uses = _with_reason_use(workspace, lead.loss_reason_id, -1, reason_uses)
         reason_uses = _with_reason_use(workspace, loss_reason_id, 1, reason_uses)
-    return trusted_workspace(
-        workspace,
-        leads=_lead_index(workspace).with_value(moved),
-        buckets=buckets,
-        reason_uses=reason_uses,
-        revision=revision,
+    return with_leads(
+        workspace, _lead_index(workspace).with_value(moved), buckets, reason_uses, revision
     )
 
 
 def _lead_index(workspace: Workspace) -> PersistentIndex[Lead]:
     return workspace.leads  # type: ignore[return-value]  # the constructor makes it one
+
+
+def _rebucketed(
+    buckets: tuple[tuple[Bucket, ...], ...],
+    lead: Lead,
+    origin: tuple[int, int],
+    target: tuple[int, int],
+) -> tuple[tuple[Bucket, ...], ...]:
+    """Return *buckets* with *lead* moved between two (pipeline, stage) positions."""
+    rows = list(buckets)
+    row = list(rows[origin[0]])
+    ids, total = row[origin[1]]
+    row[origin[1]] = (ids.without(lead.id), total - lead.price)
+    if target[0] != origin[0]:
+        rows[origin[0]] = tuple(row)
+        row = list(rows[target[0]])
+    ids, total = row[target[1]]
+    row[target[1]] = (ids.with_value(lead.id), total + lead.price)
+    rows[target[0]] = tuple(row)
+    return tuple(rows)
 
 
 def _with_bucket(
@@ -439,20 +469,9 @@ def _with_reason_use(
 # -- loss reasons -------------------------------------------------------------------
 
 
-def check_reason_name(workspace: Workspace, name: str, reason_id: int | None = None) -> str:
-    """Return *name* stripped if no other loss reason of *workspace* has it (R7, W3)."""
-    name = clean_name(name)
-    key = name_key(name)
-    for reason in workspace.loss_reasons:
-        if reason.id != reason_id and name_key(reason.name) == key:
-            raise DuplicateName(name, reason.name, reason.id, what="loss reason")
-    return name
-
-
 def _reason_added(workspace: Workspace, event: LossReasonAdded) -> Workspace:
     reason = event.reason
-    if any(existing.id == reason.id for existing in workspace.loss_reasons):
-        raise DuplicateLossReasonId(reason.id)
+    check_new_reason_id(workspace, reason.id)
     check_reason_name(workspace, reason.name)
     return trusted_workspace(
         workspace,

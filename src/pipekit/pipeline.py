@@ -83,11 +83,13 @@ class Pipeline:
     _uses: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        _check_id(self.id, "a pipeline id")
+        _check_id(self.id, "a pipeline id", "id")
         try:
             object.__setattr__(self, "name", clean_name(self.name))
         except InvalidName as error:
-            raise InvalidPipeline("R7", f"the pipeline name is invalid: {error.reason}") from None
+            raise InvalidPipeline(
+                "R7", f"the pipeline name is invalid: {error.reason}", ("name",)
+            ) from None
         _check_order(self.stages)
         ids = tuple(stage.id for stage in self.stages)
         _check_ids(ids, self.next_stage_id)
@@ -157,51 +159,61 @@ def palette_uses(stages: Iterable[Stage]) -> tuple[int, ...]:
     return tuple(uses)
 
 
-def _check_id(value: object, what: str) -> None:
+def _check_id(value: object, what: str, field: str) -> None:
     if require_int(value, what) < 1:
-        raise InvalidPipeline("R9", f"{what} must be a positive integer, got {value}")
+        raise InvalidPipeline("R9", f"{what} must be a positive integer, got {value}", (field,))
 
 
 def _check_order(stages: tuple[Stage, ...]) -> None:
     if len(stages) > MAX_STAGES:
-        raise InvalidPipeline("R6", f"{len(stages)} stages, at most {MAX_STAGES} are allowed")
+        raise InvalidPipeline(
+            "R6", f"{len(stages)} stages, at most {MAX_STAGES} are allowed", ("stages",)
+        )
     kinds = [stage.kind for stage in stages]
     if kinds[-2:] != [StageKind.WON, StageKind.LOST]:
         raise InvalidPipeline(
-            "R1", "the last two stages must be the won stage, then the lost stage"
+            "R1", "the last two stages must be the won stage, then the lost stage", ("stages",)
         )
-    body = kinds[1:-2] if kinds[0] is StageKind.INCOMING else kinds[:-2]
+    first = 1 if kinds[0] is StageKind.INCOMING else 0
+    body = kinds[first:-2]
     if not body:
-        raise InvalidPipeline("R1", "a pipeline needs at least one open stage")
+        raise InvalidPipeline("R1", "a pipeline needs at least one open stage", ("stages",))
     for position, kind in enumerate(body):
         if kind is not StageKind.OPEN:
             raise InvalidPipeline(
                 "R1",
                 f"the {kind.label} stage stands at open position {position}: the incoming"
                 " leads stage can only come first, and the won and lost stages only last",
+                ("stages", first + position),
             )
 
 
 def _check_ids(ids: tuple[int, ...], next_stage_id: int) -> None:
     seen: set[int] = set()
-    for stage_id in ids:
+    for index, stage_id in enumerate(ids):
         if stage_id in seen:
-            raise InvalidPipeline("R9", f"two stages have the id {stage_id}")
+            raise InvalidPipeline(
+                "R9", f"two stages have the id {stage_id}", ("stages", index, "id")
+            )
         seen.add(stage_id)
-    _check_id(next_stage_id, "next_stage_id")
+    _check_id(next_stage_id, "next_stage_id", "next_stage_id")
     if next_stage_id <= max(ids):
         raise InvalidPipeline(
-            "R9", f"next_stage_id {next_stage_id} must be above every stage id ({max(ids)})"
+            "R9",
+            f"next_stage_id {next_stage_id} must be above every stage id ({max(ids)})",
+            ("next_stage_id",),
         )
 
 
 def _check_names(stages: tuple[Stage, ...], keys: tuple[str, ...]) -> None:
     seen: dict[str, Stage] = {}
-    for stage, key in zip(stages, keys, strict=True):
+    for index, (stage, key) in enumerate(zip(stages, keys, strict=True)):
         clash = seen.setdefault(key, stage)
         if clash is not stage:
             raise InvalidPipeline(
-                "R7", f"stages {clash.id} and {stage.id} have clashing names {stage.name!r}"
+                "R7",
+                f"stages {clash.id} and {stage.id} have clashing names {stage.name!r}",
+                ("stages", index, "name"),
             )
 
 

@@ -14,6 +14,7 @@ build one by hand (or decode one) and the constructor checks everything, raising
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from operator import attrgetter
 from typing import Final, TypeAlias, final
@@ -24,14 +25,22 @@ from pipekit._checks import require_int, require_type
 from pipekit._index import PersistentIndex
 from pipekit.editing import default_pipeline
 from pipekit.errors import (
+    DuplicateLeadId,
+    DuplicateLossReasonId,
+    DuplicateName,
+    DuplicatePipelineId,
+    IncomingNotEmpty,
     InvalidWorkspace,
+    PipelineLimitReached,
+    PositionOutOfRange,
     RuleViolation,
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
+    UnknownStage,
 )
-from pipekit.lead import Lead, LossReason
-from pipekit.names import name_key
+from pipekit.lead import Lead, LossReason, positive_id
+from pipekit.names import clean_name, name_key
 from pipekit.pipeline import Pipeline
 from pipekit.stage import StageKind
 
@@ -73,20 +82,25 @@ def _to_pipelines(value: Iterable[Pipeline]) -> tuple[Pipeline, ...]:
 
 
 def _to_leads(value: Mapping[int, Lead] | Iterable[Lead]) -> PersistentIndex[Lead]:
-    if isinstance(value, PersistentIndex):
-        return value
+    if isinstance(value, PersistentIndex) and value._key is _lead_key:
+        return value  # keyed by lead id; the constructor checks every value is a Lead
     if isinstance(value, Mapping):
         for key, lead in value.items():
             require_type(lead, Lead, "each lead of a workspace")
             if key != lead.id:
-                raise InvalidWorkspace("W6", f"lead {lead.id} is filed under the key {key!r}")
+                raise InvalidWorkspace(
+                    "W6", f"lead {lead.id} is filed under the key {key!r}", ("leads", key)
+                )
         return leads_index(value.values())
     leads = tuple(value)
     for lead in leads:
         require_type(lead, Lead, "each lead of a workspace")
     index = leads_index(leads)
     if len(index) != len(leads):
-        raise InvalidWorkspace("W6", "two leads have the same id")
+        repeated = Counter(lead.id for lead in leads).most_common(1)[0][0]
+        raise InvalidWorkspace(
+            "W6", f"two leads have the same id {repeated}", ("leads", repeated, "id")
+        )
     return index
 
 
@@ -178,7 +192,7 @@ class Workspace:
 
     def leads_in(self, pipeline_id: int, stage_id: int) -> tuple[Lead, ...]:
         """Return the leads in stage *stage_id* of pipeline *pipeline_id*, by id."""
-        ids, _total = self.bucket(pipeline_id, stage_id)
+        ids, _total = self._bucket(pipeline_id, stage_id)
         leads = self.leads
         return tuple(leads[lead_id] for lead_id in sorted(ids))
 
@@ -192,10 +206,13 @@ class Workspace:
             )
         )
 
-    def bucket(self, pipeline_id: int, stage_id: int) -> Bucket:
+    def _bucket(self, pipeline_id: int, stage_id: int) -> Bucket:
         """Return the ids of the leads in a stage and their summed price."""
         index = self.pipeline_index(pipeline_id)
-        stage_index = self.pipelines[index].index_of(stage_id)
+        try:
+            stage_index = self.pipelines[index].index_of(stage_id)
+        except UnknownStage:
+            raise UnknownStage(stage_id, pipeline_id) from None
         return self._buckets[index][stage_index]
 
     def lead_count(self, pipeline_id: int) -> int:
@@ -218,39 +235,46 @@ def new_workspace(*, incoming: bool = False) -> Workspace:
 def _check_workspace(workspace: Workspace) -> None:
     pipelines = workspace.pipelines
     if not pipelines:
-        raise InvalidWorkspace("W3", "a workspace has at least one pipeline")
+        raise InvalidWorkspace("W3", "a workspace has at least one pipeline", ("pipelines",))
     if len(pipelines) > MAX_PIPELINES:
         raise InvalidWorkspace(
-            "W3", f"{len(pipelines)} pipelines, at most {MAX_PIPELINES} are allowed"
+            "W3", f"{len(pipelines)} pipelines, at most {MAX_PIPELINES} are allowed", ("pipelines",)
         )
     pipeline_ids = tuple(pipeline.id for pipeline in pipelines)
-    _check_unique_ids(pipeline_ids, "pipeline")
-    _check_unique_names([pipeline.name for pipeline in pipelines], "pipeline")
+    _check_unique_ids(pipeline_ids, "pipeline", "pipelines")
+    _check_unique_names([pipeline.name for pipeline in pipelines], "pipeline", "pipelines")
     require_int(workspace.main_pipeline_id, "main_pipeline_id")
     if workspace.main_pipeline_id not in pipeline_ids:
         raise InvalidWorkspace(
-            "W3", f"the main pipeline {workspace.main_pipeline_id} is not in the workspace"
+            "W3",
+            f"the main pipeline {workspace.main_pipeline_id} is not in the workspace",
+            ("main_pipeline_id",),
         )
     reasons = workspace.loss_reasons
     reason_ids = [reason.id for reason in reasons]
-    _check_unique_ids(reason_ids, "loss reason")
-    _check_unique_names([reason.name for reason in reasons], "loss reason")
+    _check_unique_ids(reason_ids, "loss reason", "loss_reasons")
+    _check_unique_names([reason.name for reason in reasons], "loss reason", "loss_reasons")
     if require_int(workspace.revision, "revision") < 0:
-        raise InvalidWorkspace("W6", f"the revision is at least 0, got {workspace.revision}")
+        raise InvalidWorkspace(
+            "W6", f"the revision is at least 0, got {workspace.revision}", ("revision",)
+        )
     leads = workspace.leads
-    for counter, in_use, what in (
-        (workspace.next_pipeline_id, pipeline_ids, "pipeline"),
-        (workspace.next_lead_id, leads, "lead"),
-        (workspace.next_loss_reason_id, reason_ids, "loss reason"),
+    for counter, in_use, what, field in (
+        (workspace.next_pipeline_id, pipeline_ids, "pipeline", "next_pipeline_id"),
+        (workspace.next_lead_id, leads, "lead", "next_lead_id"),
+        (workspace.next_loss_reason_id, reason_ids, "loss reason", "next_loss_reason_id"),
     ):
         if require_int(counter, f"the next {what} id") <= max(in_use, default=0):
             raise InvalidWorkspace(
-                "W6", f"the next {what} id {counter} must be above every {what} id in use"
+                "W6",
+                f"the next {what} id {counter} must be above every {what} id in use",
+                (field,),
             )
     members: list[list[list[int]]] = [[[] for _ in pipeline.stages] for pipeline in pipelines]
     totals = [[0] * len(pipeline.stages) for pipeline in pipelines]
     reason_uses = [0] * len(reasons)
     for lead in workspace.leads.values():
+        require_type(lead, Lead, "each lead of a workspace")
         pipeline_index, stage_index = _check_lead(workspace, pipeline_ids, reason_ids, lead)
         members[pipeline_index][stage_index].append(lead.id)
         totals[pipeline_index][stage_index] += lead.price
@@ -272,14 +296,20 @@ def _check_lead(
     workspace: Workspace, pipeline_ids: tuple[int, ...], reason_ids: list[int], lead: Lead
 ) -> tuple[int, int]:
     if lead.pipeline_id not in pipeline_ids:
-        raise InvalidWorkspace("W1", f"lead {lead.id} is in pipeline {lead.pipeline_id}, unknown")
+        raise InvalidWorkspace(
+            "W1",
+            f"lead {lead.id} is in pipeline {lead.pipeline_id}, unknown",
+            ("leads", lead.id, "pipeline_id"),
+        )
     pipeline_index = pipeline_ids.index(lead.pipeline_id)
     pipeline = workspace.pipelines[pipeline_index]
     try:
         stage_index = pipeline.index_of(lead.stage_id)
     except RuleViolation:
         raise InvalidWorkspace(
-            "W1", f"lead {lead.id} is in stage {lead.stage_id}, unknown in pipeline {pipeline.id}"
+            "W1",
+            f"lead {lead.id} is in stage {lead.stage_id}, unknown in pipeline {pipeline.id}",
+            ("leads", lead.id, "stage_id"),
         ) from None
     kind = pipeline.stages[stage_index].kind
     closed = kind in (StageKind.WON, StageKind.LOST)
@@ -288,34 +318,109 @@ def _check_lead(
             "W5",
             f"lead {lead.id} must have closed_at set exactly while it is in won or lost,"
             f" and it is in the {kind.label} stage",
+            ("leads", lead.id, "closed_at"),
         )
     if lead.loss_reason_id is not None:
         if kind is not StageKind.LOST:
             raise InvalidWorkspace(
-                "W5", f"lead {lead.id} has a loss reason but is not in the lost stage"
+                "W5",
+                f"lead {lead.id} has a loss reason but is not in the lost stage",
+                ("leads", lead.id, "loss_reason_id"),
             )
         if lead.loss_reason_id not in reason_ids:
             raise InvalidWorkspace(
-                "W5", f"lead {lead.id} gives the unknown loss reason {lead.loss_reason_id}"
+                "W5",
+                f"lead {lead.id} gives the unknown loss reason {lead.loss_reason_id}",
+                ("leads", lead.id, "loss_reason_id"),
             )
     return pipeline_index, stage_index
 
 
-def _check_unique_ids(ids: Iterable[int], what: str) -> None:
+def _check_unique_ids(ids: Iterable[int], what: str, field: str) -> None:
     seen: set[int] = set()
-    for item_id in ids:
+    for index, item_id in enumerate(ids):
         if item_id in seen:
-            raise InvalidWorkspace("W6", f"two {what}s have the id {item_id}")
+            raise InvalidWorkspace("W6", f"two {what}s have the id {item_id}", (field, index, "id"))
         seen.add(item_id)
 
 
-def _check_unique_names(names: Iterable[str], what: str) -> None:
+def _check_unique_names(names: Iterable[str], what: str, field: str) -> None:
     seen: set[str] = set()
-    for name in names:
+    for index, name in enumerate(names):
         key = name_key(name)
         if key in seen:
-            raise InvalidWorkspace("W3", f"two {what}s have clashing names {name!r}")
+            raise InvalidWorkspace(
+                "W3", f"two {what}s have clashing names {name!r}", (field, index, "name")
+            )
         seen.add(key)
+
+
+# -- rules that both deciding and evolving check -----------------------------------------
+# A command is refused by the same function that refuses a forged event, so each
+# rule is written once.
+
+
+def check_room(workspace: Workspace) -> None:
+    """Raise :class:`~pipekit.PipelineLimitReached` if *workspace* holds the most pipelines."""
+    if len(workspace.pipelines) >= MAX_PIPELINES:
+        raise PipelineLimitReached(MAX_PIPELINES)
+
+
+def check_pipeline_name(workspace: Workspace, name: str, pipeline_id: int | None = None) -> str:
+    """Return *name* stripped if no other pipeline of *workspace* has it (R7, W3)."""
+    name = clean_name(name)
+    key = name_key(name)
+    for pipeline in workspace.pipelines:
+        if pipeline.id != pipeline_id and name_key(pipeline.name) == key:
+            raise DuplicateName(name, pipeline.name, pipeline.id, what="pipeline")
+    return name
+
+
+def check_reason_name(workspace: Workspace, name: str, reason_id: int | None = None) -> str:
+    """Return *name* stripped if no other loss reason of *workspace* has it (R7, W3)."""
+    name = clean_name(name)
+    key = name_key(name)
+    for reason in workspace.loss_reasons:
+        if reason.id != reason_id and name_key(reason.name) == key:
+            raise DuplicateName(name, reason.name, reason.id, what="loss reason")
+    return name
+
+
+def check_new_pipeline_id(workspace: Workspace, pipeline_id: int) -> int:
+    """Return *pipeline_id* if it is a valid id no pipeline of *workspace* has (W6)."""
+    if positive_id(pipeline_id, "pipeline") in workspace._pipeline_ids:
+        raise DuplicatePipelineId(pipeline_id)
+    return pipeline_id
+
+
+def check_new_lead_id(workspace: Workspace, lead_id: int) -> int:
+    """Return *lead_id* if it is a valid id no lead of *workspace* has (W6)."""
+    if positive_id(lead_id, "lead") in workspace.leads:
+        raise DuplicateLeadId(lead_id)
+    return lead_id
+
+
+def check_new_reason_id(workspace: Workspace, reason_id: int) -> int:
+    """Return *reason_id* if it is a valid id no loss reason of *workspace* has (W6)."""
+    positive_id(reason_id, "loss reason")
+    if any(reason.id == reason_id for reason in workspace.loss_reasons):
+        raise DuplicateLossReasonId(reason_id)
+    return reason_id
+
+
+def check_incoming_empty(workspace: Workspace, pipeline_id: int, incoming_id: int) -> None:
+    """Raise :class:`~pipekit.IncomingNotEmpty` if leads wait in the stage *incoming_id*."""
+    waiting = len(workspace._bucket(pipeline_id, incoming_id)[0])
+    if waiting:
+        raise IncomingNotEmpty(pipeline_id, waiting)
+
+
+def check_pipeline_position(workspace: Workspace, position: int) -> int:
+    """Return *position* if it is a display position of *workspace*'s pipelines."""
+    high = len(workspace.pipelines) - 1
+    if not 0 <= require_int(position, "a position") <= high:
+        raise PositionOutOfRange(position, 0, high, what="a pipeline")
+    return position
 
 
 def trusted_workspace(
@@ -363,4 +468,32 @@ def trusted_workspace(
     set_field(result, "_pipeline_ids", w._pipeline_ids if pipeline_ids is None else pipeline_ids)
     set_field(result, "_buckets", w._buckets if buckets is None else buckets)
     set_field(result, "_reason_uses", w._reason_uses if reason_uses is None else reason_uses)
+    return result
+
+
+def with_leads(
+    workspace: Workspace,
+    leads: PersistentIndex[Lead],
+    buckets: tuple[tuple[Bucket, ...], ...],
+    reason_uses: tuple[int, ...],
+    revision: int,
+) -> Workspace:
+    """Return a copy of *workspace* with changed leads, checking nothing.
+
+    The path a lead command takes, kept apart from :func:`trusted_workspace`
+    because it runs for every lead change and every keyword costs.
+    """
+    result = object.__new__(Workspace)
+    set_field = object.__setattr__
+    set_field(result, "pipelines", workspace.pipelines)
+    set_field(result, "main_pipeline_id", workspace.main_pipeline_id)
+    set_field(result, "leads", leads)
+    set_field(result, "loss_reasons", workspace.loss_reasons)
+    set_field(result, "revision", revision)
+    set_field(result, "next_pipeline_id", workspace.next_pipeline_id)
+    set_field(result, "next_lead_id", workspace.next_lead_id)
+    set_field(result, "next_loss_reason_id", workspace.next_loss_reason_id)
+    set_field(result, "_pipeline_ids", workspace._pipeline_ids)
+    set_field(result, "_buckets", buckets)
+    set_field(result, "_reason_uses", reason_uses)
     return result

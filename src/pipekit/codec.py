@@ -1,0 +1,455 @@
+"""Reading and writing pipekit values as JSON, safely from untrusted sources.
+
+:func:`dump` turns a value into plain JSON types (``json.dumps`` needs no hooks):
+a dict with its keys in sorted order, or for a :class:`~pipekit.Color` its
+``"#rrggbb"`` string. Times are ISO 8601 strings with their offset. Commands and
+events carry a ``"type"`` tag; a workspace document carries ``"schema":
+"pipekit/1"``.
+
+:func:`load` is strict and total: for any JSON value at all it returns a valid
+value, with every rule re-checked by the constructors, or raises
+:class:`DecodeError` whose ``path`` is a JSON Pointer to the offending place.
+
+>>> from pipekit import MoveLead, default_pipeline
+>>> dump(MoveLead(lead_id=7, stage_id=145))
+{'lead_id': 7, 'pipeline_id': None, 'stage_id': 145, 'type': 'MoveLead'}
+>>> load_command({"type": "CreateLead", "name": "ACME"})
+CreateLead(name='ACME', price=0, pipeline_id=None, stage_id=None, incoming=False, lead_id=None)
+>>> load(Color, "#ABC")
+Color('#aabbcc')
+>>> load_command({"type": "MoveLead", "lead_id": 7.0, "stage_id": 145})
+Traceback (most recent call last):
+    ...
+pipekit.codec.DecodeError: at /lead_id: expected an integer, got a float
+"""
+
+from __future__ import annotations
+
+import reprlib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Final, TypeAlias, TypeVar, Union, cast, get_type_hints
+
+import attrs
+
+from pipekit import commands as _commands
+from pipekit import events as _events
+from pipekit.color import Color
+from pipekit.commands import Command
+from pipekit.errors import InvalidId, InvalidPipeline, InvalidWorkspace, PipekitError
+from pipekit.events import Event
+from pipekit.lead import Lead, LossReason
+from pipekit.pipeline import Pipeline
+from pipekit.stage import Stage, StageKind
+from pipekit.workspace import Workspace
+
+__all__ = [
+    "JSON",
+    "SCHEMA",
+    "DecodeError",
+    "dump",
+    "load",
+    "load_command",
+    "load_event",
+]
+
+JSON: TypeAlias = dict[str, Any] | list[Any] | str | int | bool | None
+"""A value made of plain JSON types."""
+
+SCHEMA: Final = "pipekit/1"
+"""The schema version this pipekit writes, and the newest it reads."""
+
+# Each older schema version maps to a function that upgrades a workspace document
+# by one version. A pipekit that writes "pipekit/2" adds "pipekit/1" here, so
+# documents stored before keep loading.
+UPGRADES: Final[dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]]] = {}
+
+_MAX_TIME_LENGTH: Final = 64
+MAX_STRING_LENGTH: Final = 1000
+"""The longest string a document may hold: room for any valid name and its padding."""
+
+_T = TypeVar("_T")
+
+_REPR: Final = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
+
+
+class DecodeError(PipekitError, ValueError):
+    """A document is not a valid pipekit value; ``path`` points at the offending place."""
+
+    code: ClassVar[str] = "decode_error"
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"at {path or '/'}: {reason}")
+
+
+# -- the shape of each type ---------------------------------------------------------
+
+Encoder: TypeAlias = Callable[[Any], Any]
+Decoder: TypeAlias = Callable[[Any, str], Any]
+
+
+def _shown(data: object) -> str:
+    """Return a short repr of untrusted *data*, however deep or long it is."""
+    return _REPR.repr(data)
+
+
+def _describe(data: object) -> str:
+    if data is None:
+        return "null"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, int):
+        return "an integer"
+    if isinstance(data, float):
+        return "a float"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, list):
+        return "an array"
+    if isinstance(data, dict):
+        return "an object"
+    return f"a {type(data).__name__} (not JSON)"
+
+
+def _decode_int(data: Any, path: str) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise DecodeError(path, f"expected an integer, got {_describe(data)}")
+    return data
+
+
+def _decode_str(data: Any, path: str) -> str:
+    if not isinstance(data, str):
+        raise DecodeError(path, f"expected a string, got {_describe(data)}")
+    if len(data) > MAX_STRING_LENGTH:
+        raise DecodeError(path, f"expected at most {MAX_STRING_LENGTH} characters, got {len(data)}")
+    return data
+
+
+def _decode_bool(data: Any, path: str) -> bool:
+    if not isinstance(data, bool):
+        raise DecodeError(path, f"expected a boolean, got {_describe(data)}")
+    return data
+
+
+def _decode_time(data: Any, path: str) -> datetime:
+    text = _decode_str(data, path)
+    if len(text) > _MAX_TIME_LENGTH:
+        raise DecodeError(path, "expected an ISO 8601 time, got a longer string")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise DecodeError(path, f"expected an ISO 8601 time, got {_shown(text)}") from None
+    if moment.utcoffset() is None:
+        raise DecodeError(path, f"expected a time with its UTC offset, got {_shown(text)}")
+    return moment
+
+
+def _decode_color(data: Any, path: str) -> Color:
+    return _built(path, Color, _decode_str(data, path))
+
+
+def _decode_kind(data: Any, path: str) -> StageKind:
+    text = _decode_str(data, path)
+    try:
+        return StageKind(text)
+    except ValueError:
+        kinds = ", ".join(repr(kind.value) for kind in StageKind)
+        raise DecodeError(path, f"expected one of {kinds}, got {_shown(text)}") from None
+
+
+def _built(path: str, build: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Call a constructor; turn the rule it finds broken into a DecodeError at *path*."""
+    try:
+        return build(*args, **kwargs)
+    except (PipekitError, ValueError, TypeError) as error:
+        raise DecodeError(path, str(error)) from None
+
+
+def _optional(inner: tuple[Encoder, Decoder]) -> tuple[Encoder, Decoder]:
+    encode, decode = inner
+
+    def encode_optional(value: Any) -> Any:
+        return None if value is None else encode(value)
+
+    def decode_optional(data: Any, path: str) -> Any:
+        return None if data is None else decode(data, path)
+
+    return encode_optional, decode_optional
+
+
+def _array(inner: tuple[Encoder, Decoder], limit: int | None = None) -> tuple[Encoder, Decoder]:
+    encode, decode = inner
+
+    def encode_array(values: Any) -> Any:
+        return [encode(value) for value in values]
+
+    def decode_array(data: Any, path: str) -> Any:
+        if not isinstance(data, list):
+            raise DecodeError(path, f"expected an array, got {_describe(data)}")
+        if limit is not None and len(data) > limit:
+            raise DecodeError(path, f"expected at most {limit} items, got {len(data)}")
+        return tuple(decode(item, f"{path}/{index}") for index, item in enumerate(data))
+
+    return encode_array, decode_array
+
+
+def _color_or_text(data: Any, path: str) -> str:
+    # A command keeps the colour as it was given: apply checks it. Read it as text.
+    return _decode_str(data, path)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_SCALARS: Final[dict[Any, tuple[Encoder, Decoder]]] = {
+    int: (_same, _decode_int),
+    str: (_same, _decode_str),
+    bool: (_same, _decode_bool),
+    datetime: (datetime.isoformat, _decode_time),
+    Color: (lambda color: color.hex, _decode_color),
+    StageKind: (lambda kind: kind.value, _decode_kind),
+}
+
+# The most items an array may hold, by the type of its items (R6, W3).
+_LIMITS: Final[dict[Any, int]] = {Stage: 100, Pipeline: 50}
+
+
+def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
+    if annotation in _SCALARS:
+        return _SCALARS[annotation]
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (Union, types.UnionType):
+        rest = [argument for argument in arguments if argument is not type(None)]
+        if set(rest) == {Color, str}:
+            inner: tuple[Encoder, Decoder] = (str, _color_or_text)
+        else:
+            (single,) = rest
+            inner = _shape_of(single)
+        return _optional(inner) if type(None) in arguments else inner
+    if origin is tuple:
+        return _array(_shape_of(arguments[0]), _LIMITS.get(arguments[0]))
+    if origin is Mapping:  # Workspace.leads: written as an array of leads, by id
+        encode, decode = _array(_shape_of(arguments[1]))
+        return (lambda leads: encode(sorted(leads.values(), key=lambda lead: lead.id)), decode)
+    return _record(annotation)
+
+
+@attrs.frozen
+class _Field:
+    name: str
+    encode: Encoder
+    decode: Decoder
+    required: bool
+
+
+_FIELDS: Final[dict[type, tuple[_Field, ...]]] = {}
+_TAGS: Final[dict[type, str]] = {}
+
+
+def _fields(cls: type) -> tuple[_Field, ...]:
+    cached = _FIELDS.get(cls)
+    if cached is not None:
+        return cached
+    hints = get_type_hints(cls)
+    fields = tuple(
+        _Field(
+            field.name,
+            *_shape_of(hints[field.name]),
+            required=field.default is attrs.NOTHING,
+        )
+        for field in sorted(attrs.fields(cls), key=lambda field: field.name)
+        if field.init
+    )
+    _FIELDS[cls] = fields
+    return fields
+
+
+def _record(cls: type) -> tuple[Encoder, Decoder]:
+    def encode(value: Any) -> Any:
+        return _encode_record(cls, value)
+
+    def decode(data: Any, path: str) -> Any:
+        return _decode_record(cls, data, path)
+
+    return encode, decode
+
+
+def _encode_record(cls: type, value: Any) -> dict[str, Any]:
+    return {key: encode(value) for key, encode in _layout(cls)}
+
+
+_LAYOUTS: Final[dict[type, tuple[tuple[str, Encoder], ...]]] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, Encoder], ...]:
+    """Return, in key order, each key of *cls*'s documents and how to write it."""
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        entries: list[tuple[str, Encoder]] = [
+            (field.name, _getter(field.name, field.encode)) for field in _fields(cls)
+        ]
+        tag = _TAGS.get(cls)
+        if tag is not None:
+            entries.append(("type", _constant(tag)))
+        if cls is Workspace:
+            entries.append(("schema", _constant(SCHEMA)))
+        layout = _LAYOUTS[cls] = tuple(sorted(entries, key=lambda entry: entry[0]))
+    return layout
+
+
+def _constant(text: str) -> Encoder:
+    return lambda _value: text
+
+
+def _getter(name: str, encode: Encoder) -> Encoder:
+    return lambda value: encode(getattr(value, name))
+
+
+def _decode_record(cls: type, data: Any, path: str, *, top: bool = False) -> Any:
+    if not isinstance(data, dict):
+        raise DecodeError(path, f"expected an object, got {_describe(data)}")
+    fields = _fields(cls)
+    known = {field.name for field in fields}
+    tag = _TAGS.get(cls)
+    for key in data:
+        if key in known or (key == "type" and tag is not None):
+            continue
+        if key == "schema" and (top or cls is Workspace):
+            continue
+        raise DecodeError(f"{path}/{_escape(str(key))}", f"unknown field {_shown(key)}")
+    values: dict[str, Any] = {}
+    for field in fields:
+        if field.name in data:
+            values[field.name] = field.decode(data[field.name], f"{path}/{field.name}")
+        elif field.required:
+            raise DecodeError(path, f"missing the field {field.name!r}")
+    try:
+        return cls(**values)
+    except (PipekitError, ValueError, TypeError) as error:
+        raise DecodeError(path + _pointer(error, values, data), str(error)) from None
+
+
+# Errors that one field explains: the path points at that field.
+_FIELD_OF_ERROR: Final = {"InvalidName": "name", "InvalidColor": "color", "InvalidPrice": "price"}
+
+
+def _pointer(error: Exception, values: dict[str, Any], data: dict[str, Any]) -> str:
+    """Return the JSON Pointer, relative to a record, of the part *error* blames."""
+    if isinstance(error, InvalidPipeline | InvalidWorkspace):
+        steps = list(error.where)
+        if len(steps) > 1 and steps[0] == "leads":  # leads are named by id: find its index
+            indexes = [
+                i for i, lead in enumerate(data.get("leads", ())) if _id_of(lead) == steps[1]
+            ]
+            steps[1] = indexes[-1] if indexes else steps[1]
+        return "".join(f"/{_escape(str(step))}" for step in steps)
+    if isinstance(error, InvalidId):
+        field = f"{error.what.replace(' ', '_')}_id"
+        return f"/{field}" if field in values else "/id"
+    culprit = _FIELD_OF_ERROR.get(type(error).__name__)
+    return f"/{culprit}" if culprit in values else ""
+
+
+def _id_of(lead: Any) -> Any:
+    return lead.get("id") if isinstance(lead, dict) else None
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+# -- the types the codec knows -------------------------------------------------------
+
+_COMMANDS: Final[dict[str, type]] = {
+    name: getattr(_commands, name) for name in _commands.__all__ if name != "Command"
+}
+_EVENTS: Final[dict[str, type]] = {
+    name: getattr(_events, name) for name in _events.__all__ if name != "Event"
+}
+_TAGS.update({cls: name for name, cls in {**_COMMANDS, **_EVENTS}.items()})
+
+_VALUES: Final[frozenset[type]] = frozenset(
+    {Workspace, Pipeline, Stage, Lead, LossReason, *_COMMANDS.values(), *_EVENTS.values()}
+)
+
+
+def dump(value: Any) -> JSON:
+    """Return *value* as plain JSON types: a dict with sorted keys, or a colour's string.
+
+    Works for :class:`~pipekit.Workspace`, :class:`~pipekit.Pipeline`,
+    :class:`~pipekit.Stage`, :class:`~pipekit.Color`, :class:`~pipekit.Lead`,
+    :class:`~pipekit.LossReason`, every command and every event. Anything else
+    raises :class:`TypeError`.
+    """
+    if isinstance(value, Color):
+        return value.hex
+    cls = type(value)
+    if cls not in _VALUES:
+        raise TypeError(f"pipekit cannot dump a {cls.__name__}")
+    return _encode_record(cls, value)
+
+
+def load(kind: type[_T], data: Any) -> _T:
+    """Return the *kind* value that *data* describes, or raise :class:`DecodeError`.
+
+    *kind* is a class: ``load(Workspace, data)``. A workspace document must carry
+    ``"schema": "pipekit/1"`` (or an older version this pipekit can upgrade);
+    other documents may, and it is checked when present.
+    """
+    if kind is Color:
+        return cast(_T, _decode_color(data, ""))
+    if kind not in _VALUES:
+        raise TypeError(f"pipekit cannot load a {getattr(kind, '__name__', kind)!r}")
+    if isinstance(data, dict):
+        data = _upgraded(data, required=kind is Workspace)
+    if kind in _TAGS and isinstance(data, dict) and data.get("type", _TAGS[kind]) != _TAGS[kind]:
+        raise DecodeError("/type", f"expected {_TAGS[kind]!r}, got {_shown(data['type'])}")
+    return cast(_T, _decode_record(kind, data, "", top=True))
+
+
+def load_command(data: Any) -> Command:
+    """Return the command *data* describes, chosen by its ``"type"`` tag."""
+    return cast(Command, _load_tagged(data, _COMMANDS, "command"))
+
+
+def load_event(data: Any) -> Event:
+    """Return the event *data* describes, chosen by its ``"type"`` tag."""
+    return cast(Event, _load_tagged(data, _EVENTS, "event"))
+
+
+def _load_tagged(data: Any, classes: Mapping[str, type], what: str) -> Any:
+    if not isinstance(data, dict):
+        raise DecodeError("", f"expected an object, got {_describe(data)}")
+    if "type" not in data:
+        raise DecodeError("", f"missing the field 'type' that names the {what}")
+    tag = data["type"]
+    if not isinstance(tag, str) or tag not in classes:
+        raise DecodeError("/type", f"unknown {what} type {_shown(tag)}")
+    return load(classes[tag], data)
+
+
+def _upgraded(data: dict[str, Any], *, required: bool) -> dict[str, Any]:
+    """Return *data* upgraded to the current schema version, checking the version it names."""
+    if "schema" not in data:
+        if required:
+            raise DecodeError("", f"missing the field 'schema' (expected {SCHEMA!r})")
+        return data
+    version = data["schema"]
+    seen: set[object] = set()
+    while version != SCHEMA:
+        if not isinstance(version, str) or version not in UPGRADES or version in seen:
+            raise DecodeError(
+                "/schema",
+                f"unknown schema version {_shown(version)}: this pipekit reads {SCHEMA!r}",
+            )
+        seen.add(version)
+        version, upgrade = UPGRADES[version]
+        data = {**upgrade(data), "schema": version}
+    return data
