@@ -1,0 +1,1111 @@
+"""The workspace and ``apply``, run side by side with a naive model of a workspace.
+
+The model keeps pipelines as lists of stage dicts, leads as a dict of dicts and
+loss reasons as a list, and changes them in place by the rules of the leads and
+pipelines issue (W1-W7), written as plainly as the issue states them and checked in
+the order the code documents. For each command it predicts either the error class
+or the new state. After every step the real workspace must agree with the model,
+and the cross-object rules must hold on the real workspace by themselves.
+"""
+
+from __future__ import annotations
+
+import copy
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final, TypedDict, cast
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from pipekit import (
+    KOMMO_PALETTE,
+    MAX_PIPELINES,
+    MAX_STAGES,
+    AcceptLead,
+    AddLossReason,
+    AddStage,
+    Color,
+    CreateLead,
+    CreatePipeline,
+    DeclineLead,
+    DeleteLead,
+    DeleteLossReason,
+    DeletePipeline,
+    DeleteStage,
+    DisableIncoming,
+    DuplicateLeadId,
+    DuplicateLossReasonId,
+    DuplicateName,
+    DuplicatePipelineId,
+    DuplicateStageId,
+    EnableIncoming,
+    IncomingDisabled,
+    IncomingNotEmpty,
+    InvalidColor,
+    InvalidId,
+    InvalidName,
+    InvalidPrice,
+    InvalidStageId,
+    InvalidTarget,
+    LastOpenStage,
+    LastPipeline,
+    Lead,
+    LeadNotIncoming,
+    LoseLead,
+    LossReasonInUse,
+    MainPipelineLocked,
+    MoveLead,
+    MovePipeline,
+    MoveStage,
+    Pipeline,
+    PipelineLimitReached,
+    PipelineNotEmpty,
+    PositionOutOfRange,
+    RecolorStage,
+    RenameLossReason,
+    RenamePipeline,
+    RenameStage,
+    RenameTerminal,
+    RevisionConflict,
+    SetMainPipeline,
+    StageKind,
+    StageLimitReached,
+    StageLocked,
+    UnknownLead,
+    UnknownLossReason,
+    UnknownPipeline,
+    UnknownStage,
+    WinLead,
+    Workspace,
+    apply,
+    new_workspace,
+)
+from pipekit.commands import Command
+from tests import workspace_strategies as ws
+from tests.workspace_strategies import START, ZONES
+
+# -- the model --------------------------------------------------------------------
+
+
+class NaiveStage(TypedDict):
+    id: int
+    name: str
+    color: str
+    kind: str
+
+
+class NaivePipeline(TypedDict):
+    id: int
+    name: str
+    stages: list[NaiveStage]
+    next_stage_id: int
+
+
+class NaiveLead(TypedDict):
+    id: int
+    name: str
+    pipeline_id: int
+    stage_id: int
+    price: int
+    created_at: datetime
+    stage_entered_at: datetime
+    closed_at: datetime | None
+    loss_reason_id: int | None
+
+
+class NaiveReason(TypedDict):
+    id: int
+    name: str
+
+
+class Refused(Exception):
+    """The model refuses a command with *error*, the class ``apply`` must raise."""
+
+    def __init__(self, error: type[Exception]) -> None:
+        self.error = error
+
+
+PALETTE: Final = [color.hex for color in KOMMO_PALETTE]
+CLOSED: Final = ("won", "lost")
+
+
+def default_stages() -> list[NaiveStage]:
+    return [
+        {"id": 144, "name": "Initial Contact", "color": "#fffeb2", "kind": "open"},
+        {"id": 145, "name": "Offer Made", "color": "#fffd7f", "kind": "open"},
+        {"id": 146, "name": "Negotiation", "color": "#fff000", "kind": "open"},
+        {"id": 142, "name": "Closed - won", "color": "#ccff66", "kind": "won"},
+        {"id": 143, "name": "Closed - lost", "color": "#d5d8db", "kind": "lost"},
+    ]
+
+
+def clean(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise Refused(InvalidName)
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        raise Refused(InvalidName)
+    return name
+
+
+def key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def parse_color(value: Color | str) -> str:
+    text = value.hex if isinstance(value, Color) else value
+    digits = text[1:].lower()
+    if not text.startswith("#") or len(digits) not in (3, 6):
+        raise Refused(InvalidColor)
+    if any(c not in "0123456789abcdef" for c in digits):
+        raise Refused(InvalidColor)
+    return "#" + "".join(c * 2 for c in digits) if len(digits) == 3 else "#" + digits
+
+
+def unique(name: str, taken: list[tuple[int, str]], except_id: int | None = None) -> None:
+    """Refuse *name* if it clashes with a name in *taken* (id, name), other than *except_id*'s."""
+    for item_id, other in taken:
+        if item_id != except_id and key(other) == key(name):
+            raise Refused(DuplicateName)
+
+
+def opens(pipeline: NaivePipeline) -> list[NaiveStage]:
+    return [stage for stage in pipeline["stages"] if stage["kind"] == "open"]
+
+
+def incoming_of(pipeline: NaivePipeline) -> NaiveStage | None:
+    first = pipeline["stages"][0]
+    return first if first["kind"] == "incoming" else None
+
+
+def find_stage(pipeline: NaivePipeline, stage_id: int) -> NaiveStage:
+    for stage in pipeline["stages"]:
+        if stage["id"] == stage_id:
+            return stage
+    raise Refused(UnknownStage)
+
+
+def new_id(
+    value: int | None,
+    taken: list[int],
+    counter: int,
+    invalid: type[Exception],
+    duplicate: type[Exception],
+) -> tuple[int, int]:
+    """Return the id of a new thing and the counter after it (W6)."""
+    if value is None:
+        return counter, counter + 1
+    if value < 1:
+        raise Refused(invalid)
+    if value in taken:
+        raise Refused(duplicate)
+    return value, max(counter, value + 1)
+
+
+class NaiveWorkspace:
+    """A workspace in plain dicts and lists, changed in place by plainly written rules."""
+
+    def __init__(self, incoming: bool) -> None:
+        self.pipelines: list[NaivePipeline] = [self.new_pipeline(1, "Pipeline", incoming)]
+        self.main = 1
+        self.leads: dict[int, NaiveLead] = {}
+        self.reasons: list[NaiveReason] = []
+        self.revision = 0
+        self.next_pipeline_id = 2
+        self.next_lead_id = 1
+        self.next_reason_id = 1
+
+    def copy(self) -> NaiveWorkspace:
+        """A copy that shares nothing this one changes in place (datetimes never change)."""
+        other = copy.copy(self)
+        other.pipelines = [
+            {**pipeline, "stages": [{**stage} for stage in pipeline["stages"]]}
+            for pipeline in self.pipelines
+        ]
+        other.leads = {lead_id: {**lead} for lead_id, lead in self.leads.items()}
+        other.reasons = [{**reason} for reason in self.reasons]
+        return other
+
+    def state(self) -> dict[str, object]:
+        """Everything the workspace shows, in the form :func:`observe` gives the real one.
+
+        A new dict of the model's parts (not copies of them).
+        """
+        return {
+            "pipelines": self.pipelines,
+            "main": self.main,
+            "leads": self.leads,
+            "reasons": self.reasons,
+            "revision": self.revision,
+            "counters": (self.next_pipeline_id, self.next_lead_id, self.next_reason_id),
+        }
+
+    # -- lookups ------------------------------------------------------------------
+
+    def new_pipeline(self, pipeline_id: int, name: str, incoming: bool) -> NaivePipeline:
+        pipeline: NaivePipeline = {
+            "id": pipeline_id,
+            "name": name,
+            "stages": default_stages(),
+            "next_stage_id": 147,
+        }
+        if incoming:
+            self.enable(pipeline, "Incoming leads", None)
+        return pipeline
+
+    def pipeline(self, pipeline_id: int) -> NaivePipeline:
+        for pipeline in self.pipelines:
+            if pipeline["id"] == pipeline_id:
+                return pipeline
+        raise Refused(UnknownPipeline)
+
+    def lead(self, lead_id: int) -> NaiveLead:
+        if lead_id not in self.leads:
+            raise Refused(UnknownLead)
+        return self.leads[lead_id]
+
+    def reason(self, reason_id: int) -> NaiveReason:
+        for reason in self.reasons:
+            if reason["id"] == reason_id:
+                return reason
+        raise Refused(UnknownLossReason)
+
+    def leads_in(self, pipeline_id: int, stage_id: int) -> list[NaiveLead]:
+        return [
+            lead
+            for lead_id, lead in sorted(self.leads.items())
+            if (lead["pipeline_id"], lead["stage_id"]) == (pipeline_id, stage_id)
+        ]
+
+    def kind_of(self, lead: NaiveLead) -> str:
+        return find_stage(self.pipeline(lead["pipeline_id"]), lead["stage_id"])["kind"]
+
+    # -- applying -------------------------------------------------------------------
+
+    def applied(
+        self, command: Command, at: datetime, expected_revision: int | None
+    ) -> NaiveWorkspace:
+        """Return a copy with *command* applied, or raise :class:`Refused` as ``apply`` must."""
+        if expected_revision is not None and expected_revision != self.revision:
+            raise Refused(RevisionConflict)
+        after = self.copy()
+        after.dispatch(command, at)
+        if after.state() != self.state():
+            after.revision += 1
+        return after
+
+    def dispatch(self, command: Command, at: datetime) -> None:
+        match command:
+            case AddStage():
+                self.add_stage(command)
+            case RenameStage():
+                self.rename_stage(
+                    self.pipeline(command.pipeline_id), command.stage_id, command.name
+                )
+            case RecolorStage():
+                self.recolor_stage(command)
+            case MoveStage():
+                self.move_stage(command)
+            case DeleteStage():
+                self.delete_stage(command, at)
+            case RenameTerminal():
+                pipeline = self.pipeline(command.pipeline_id)
+                if command.outcome not in (StageKind.WON, StageKind.LOST):
+                    raise Refused(ValueError)
+                index = -2 if command.outcome is StageKind.WON else -1
+                self.rename_stage(pipeline, pipeline["stages"][index]["id"], command.name)
+            case EnableIncoming():
+                pipeline = self.pipeline(command.pipeline_id)
+                self.enable(pipeline, command.name, command.color)
+            case DisableIncoming():
+                self.disable_incoming(command)
+            case CreatePipeline():
+                self.create_pipeline(command)
+            case RenamePipeline():
+                pipeline = self.pipeline(command.pipeline_id)
+                name = clean(command.name)
+                unique(name, [(p["id"], p["name"]) for p in self.pipelines], pipeline["id"])
+                pipeline["name"] = name
+            case MovePipeline():
+                pipeline = self.pipeline(command.pipeline_id)
+                if not 0 <= command.position < len(self.pipelines):
+                    raise Refused(PositionOutOfRange)
+                self.pipelines.remove(pipeline)
+                self.pipelines.insert(command.position, pipeline)
+            case SetMainPipeline():
+                self.main = self.pipeline(command.pipeline_id)["id"]
+            case DeletePipeline():
+                self.delete_pipeline(command)
+            case CreateLead():
+                self.create_lead(command, at)
+            case MoveLead():
+                self.move_lead(command, at)
+            case WinLead():
+                self.win_lead(command, at)
+            case LoseLead():
+                self.lose_lead(command, at)
+            case AcceptLead():
+                self.accept_lead(command, at)
+            case DeclineLead():
+                lead = self.lead(command.lead_id)
+                if self.kind_of(lead) != "incoming":
+                    raise Refused(LeadNotIncoming)
+                del self.leads[lead["id"]]
+            case DeleteLead():
+                del self.leads[self.lead(command.lead_id)["id"]]
+            case AddLossReason():
+                self.add_reason(command)
+            case RenameLossReason():
+                reason = self.reason(command.reason_id)
+                name = clean(command.name)
+                unique(name, [(r["id"], r["name"]) for r in self.reasons], reason["id"])
+                reason["name"] = name
+            case DeleteLossReason():
+                reason = self.reason(command.reason_id)
+                if any(lead["loss_reason_id"] == reason["id"] for lead in self.leads.values()):
+                    raise Refused(LossReasonInUse)
+                self.reasons.remove(reason)
+
+    # -- stages (the core's rules, R1-R10) --------------------------------------------
+
+    def add_stage(self, command: AddStage) -> None:
+        pipeline = self.pipeline(command.pipeline_id)
+        stages = pipeline["stages"]
+        if len(stages) >= MAX_STAGES:
+            raise Refused(StageLimitReached)
+        name = clean(command.name)
+        unique(name, [(s["id"], s["name"]) for s in stages])
+        open_count = len(opens(pipeline))
+        position = open_count if command.position is None else command.position
+        if not 0 <= position <= open_count:
+            raise Refused(PositionOutOfRange)
+        if command.color is None:
+            # The least used palette colour, first in palette order.
+            counts = Counter(s["color"] for s in stages)
+            uses = [counts[color] for color in PALETTE]
+            color = PALETTE[uses.index(min(uses))]
+        else:
+            color = parse_color(command.color)
+        stage_id, pipeline["next_stage_id"] = new_id(
+            command.stage_id,
+            [s["id"] for s in stages],
+            pipeline["next_stage_id"],
+            InvalidStageId,
+            DuplicateStageId,
+        )
+        first_open = 1 if incoming_of(pipeline) else 0
+        stages.insert(
+            first_open + position, {"id": stage_id, "name": name, "color": color, "kind": "open"}
+        )
+
+    def rename_stage(self, pipeline: NaivePipeline, stage_id: int, name: str) -> None:
+        stage = find_stage(pipeline, stage_id)
+        if stage["kind"] == "incoming":
+            raise Refused(StageLocked)
+        name = clean(name)
+        unique(name, [(s["id"], s["name"]) for s in pipeline["stages"]], stage_id)
+        stage["name"] = name
+
+    def recolor_stage(self, command: RecolorStage) -> None:
+        stage = find_stage(self.pipeline(command.pipeline_id), command.stage_id)
+        if stage["kind"] != "open":
+            raise Refused(StageLocked)
+        stage["color"] = parse_color(command.color)
+
+    def move_stage(self, command: MoveStage) -> None:
+        pipeline = self.pipeline(command.pipeline_id)
+        stage = find_stage(pipeline, command.stage_id)
+        if stage["kind"] != "open":
+            raise Refused(StageLocked)
+        open_count = len(opens(pipeline))
+        if not 0 <= command.position < open_count:
+            raise Refused(PositionOutOfRange)
+        pipeline["stages"].remove(stage)
+        first_open = 1 if incoming_of(pipeline) else 0
+        pipeline["stages"].insert(first_open + command.position, stage)
+
+    def delete_stage(self, command: DeleteStage, at: datetime) -> None:
+        pipeline = self.pipeline(command.pipeline_id)
+        stage = find_stage(pipeline, command.stage_id)
+        if stage["kind"] != "open":
+            raise Refused(StageLocked)
+        if len(opens(pipeline)) == 1:
+            raise Refused(LastOpenStage)
+        if command.move_leads_to is None:
+            target = next(s for s in opens(pipeline) if s is not stage)
+        else:
+            target = find_stage(pipeline, command.move_leads_to)
+            if target is stage or target["kind"] != "open":
+                raise Refused(InvalidTarget)
+        # W2: the leads go to the target, nothing lost; they enter it now.
+        for lead in self.leads_in(pipeline["id"], stage["id"]):
+            lead["stage_id"] = target["id"]
+            lead["stage_entered_at"] = at
+        pipeline["stages"].remove(stage)
+
+    def enable(self, pipeline: NaivePipeline, name: str, color: Color | str | None) -> None:
+        if incoming_of(pipeline) is not None:
+            return
+        if len(pipeline["stages"]) >= MAX_STAGES:
+            raise Refused(StageLimitReached)
+        name = clean(name)
+        unique(name, [(s["id"], s["name"]) for s in pipeline["stages"]])
+        chosen = "#c1c1c1" if color is None else parse_color(color)
+        stage_id = pipeline["next_stage_id"]
+        pipeline["next_stage_id"] += 1
+        pipeline["stages"].insert(
+            0, {"id": stage_id, "name": name, "color": chosen, "kind": "incoming"}
+        )
+
+    def disable_incoming(self, command: DisableIncoming) -> None:
+        pipeline = self.pipeline(command.pipeline_id)
+        incoming = incoming_of(pipeline)
+        if incoming is None:
+            return
+        if self.leads_in(pipeline["id"], incoming["id"]):
+            raise Refused(IncomingNotEmpty)
+        pipeline["stages"].remove(incoming)
+
+    # -- pipelines (W3) ------------------------------------------------------------
+
+    def create_pipeline(self, command: CreatePipeline) -> None:
+        if len(self.pipelines) >= MAX_PIPELINES:
+            raise Refused(PipelineLimitReached)
+        name = clean(command.name)
+        unique(name, [(p["id"], p["name"]) for p in self.pipelines])
+        pipeline_id, self.next_pipeline_id = new_id(
+            command.pipeline_id,
+            [p["id"] for p in self.pipelines],
+            self.next_pipeline_id,
+            InvalidId,
+            DuplicatePipelineId,
+        )
+        self.pipelines.append(self.new_pipeline(pipeline_id, name, command.incoming))
+
+    def delete_pipeline(self, command: DeletePipeline) -> None:
+        pipeline = self.pipeline(command.pipeline_id)
+        if len(self.pipelines) == 1:
+            raise Refused(LastPipeline)
+        if pipeline["id"] == self.main:
+            raise Refused(MainPipelineLocked)
+        if any(lead["pipeline_id"] == pipeline["id"] for lead in self.leads.values()):
+            raise Refused(PipelineNotEmpty)
+        self.pipelines.remove(pipeline)
+
+    # -- leads (W4, W5) --------------------------------------------------------------
+
+    def create_lead(self, command: CreateLead, at: datetime) -> None:
+        name = clean(command.name)
+        if command.price < 0:
+            raise Refused(InvalidPrice)
+        pipeline_id = self.main if command.pipeline_id is None else command.pipeline_id
+        pipeline = self.pipeline(pipeline_id)
+        if command.incoming:
+            if command.stage_id is not None:
+                raise Refused(InvalidTarget)
+            stage = incoming_of(pipeline)
+            if stage is None:
+                raise Refused(IncomingDisabled)
+        elif command.stage_id is None:
+            stage = opens(pipeline)[0]
+        else:
+            stage = find_stage(pipeline, command.stage_id)
+            if stage["kind"] != "open":
+                raise Refused(InvalidTarget)
+        lead_id, self.next_lead_id = new_id(
+            command.lead_id, list(self.leads), self.next_lead_id, InvalidId, DuplicateLeadId
+        )
+        self.leads[lead_id] = {
+            "id": lead_id,
+            "name": name,
+            "pipeline_id": pipeline_id,
+            "stage_id": stage["id"],
+            "price": command.price,
+            "created_at": at,
+            "stage_entered_at": at,
+            "closed_at": None,
+            "loss_reason_id": None,
+        }
+
+    def enter(self, lead: NaiveLead, pipeline_id: int, stage: NaiveStage, at: datetime) -> None:
+        """Put *lead* in another stage: it enters it now, closes or reopens (W5)."""
+        lead["pipeline_id"] = pipeline_id
+        lead["stage_id"] = stage["id"]
+        lead["stage_entered_at"] = at
+        lead["closed_at"] = at if stage["kind"] in CLOSED else None
+        lead["loss_reason_id"] = None
+
+    def move_lead(self, command: MoveLead, at: datetime) -> None:
+        lead = self.lead(command.lead_id)
+        pipeline_id = lead["pipeline_id"] if command.pipeline_id is None else command.pipeline_id
+        target = find_stage(self.pipeline(pipeline_id), command.stage_id)
+        if self.kind_of(lead) == "incoming" or target["kind"] == "incoming":
+            raise Refused(StageLocked)
+        if (lead["pipeline_id"], lead["stage_id"]) != (pipeline_id, target["id"]):
+            self.enter(lead, pipeline_id, target, at)
+
+    def win_lead(self, command: WinLead, at: datetime) -> None:
+        lead = self.lead(command.lead_id)
+        if self.kind_of(lead) == "incoming":
+            raise Refused(StageLocked)
+        won = self.pipeline(lead["pipeline_id"])["stages"][-2]
+        if lead["stage_id"] != won["id"]:
+            self.enter(lead, lead["pipeline_id"], won, at)
+
+    def lose_lead(self, command: LoseLead, at: datetime) -> None:
+        lead = self.lead(command.lead_id)
+        if self.kind_of(lead) == "incoming":
+            raise Refused(StageLocked)
+        if command.loss_reason_id is not None:
+            self.reason(command.loss_reason_id)
+        lost = self.pipeline(lead["pipeline_id"])["stages"][-1]
+        if lead["stage_id"] != lost["id"]:
+            self.enter(lead, lead["pipeline_id"], lost, at)
+        # Already in lost: only the reason changes (W5).
+        lead["loss_reason_id"] = command.loss_reason_id
+
+    def accept_lead(self, command: AcceptLead, at: datetime) -> None:
+        lead = self.lead(command.lead_id)
+        if self.kind_of(lead) != "incoming":
+            raise Refused(LeadNotIncoming)
+        pipeline = self.pipeline(lead["pipeline_id"])
+        if command.stage_id is None:
+            target = opens(pipeline)[0]
+        else:
+            target = find_stage(pipeline, command.stage_id)
+            if target["kind"] != "open":
+                raise Refused(InvalidTarget)
+        self.enter(lead, pipeline["id"], target, at)
+
+    # -- loss reasons (W5) ------------------------------------------------------------
+
+    def add_reason(self, command: AddLossReason) -> None:
+        name = clean(command.name)
+        unique(name, [(r["id"], r["name"]) for r in self.reasons])
+        reason_id, self.next_reason_id = new_id(
+            command.reason_id,
+            [r["id"] for r in self.reasons],
+            self.next_reason_id,
+            InvalidId,
+            DuplicateLossReasonId,
+        )
+        self.reasons.append({"id": reason_id, "name": name})
+
+
+# -- reading the real workspace ---------------------------------------------------------
+
+
+def observe(workspace: Workspace) -> dict[str, object]:
+    """The real workspace's public state, in the model's form."""
+    return {
+        "pipelines": [
+            {
+                "id": pipeline.id,
+                "name": pipeline.name,
+                "stages": [
+                    {"id": s.id, "name": s.name, "color": s.color.hex, "kind": s.kind.value}
+                    for s in pipeline.stages
+                ],
+                "next_stage_id": pipeline.next_stage_id,
+            }
+            for pipeline in workspace.pipelines
+        ],
+        "main": workspace.main_pipeline_id,
+        "leads": {lead_id: attrs.asdict(lead) for lead_id, lead in workspace.leads.items()},
+        "reasons": [{"id": r.id, "name": r.name} for r in workspace.loss_reasons],
+        "revision": workspace.revision,
+        "counters": (
+            workspace.next_pipeline_id,
+            workspace.next_lead_id,
+            workspace.next_loss_reason_id,
+        ),
+    }
+
+
+def without_revision(state: dict[str, object]) -> dict[str, object]:
+    return {name: value for name, value in state.items() if name != "revision"}
+
+
+def raised(action: Callable[[], object]) -> Exception | None:
+    """Return what *action* raised, or ``None``."""
+    try:
+        action()
+    except Exception as error:  # every class is compared exactly by the caller
+        return error
+    return None
+
+
+def rebuilt(workspace: Workspace, *, leads_as_mapping: bool) -> Workspace:
+    """*workspace* built again through the public constructors, from its public fields."""
+    pipelines = [
+        Pipeline(id=p.id, name=p.name, stages=p.stages, next_stage_id=p.next_stage_id)
+        for p in workspace.pipelines
+    ]
+    leads = [Lead(**attrs.asdict(lead)) for lead in workspace.leads.values()]
+    return Workspace(
+        pipelines=pipelines,
+        main_pipeline_id=workspace.main_pipeline_id,
+        leads={lead.id: lead for lead in leads} if leads_as_mapping else leads,
+        loss_reasons=workspace.loss_reasons,
+        revision=workspace.revision,
+        next_pipeline_id=workspace.next_pipeline_id,
+        next_lead_id=workspace.next_lead_id,
+        next_loss_reason_id=workspace.next_loss_reason_id,
+    )
+
+
+def totals(workspace: Workspace) -> list[tuple[int, int, int, int]]:
+    return [
+        (pipeline.id, total.stage_id, total.count, total.total)
+        for pipeline in workspace.pipelines
+        for total in workspace.stage_totals(pipeline.id)
+    ]
+
+
+# Values of the wrong Python type for each kind of command field (W7: TypeError).
+WRONG_TYPES: Final[dict[str, list[object]]] = {
+    "int": ["1", 1.0, True],
+    "str": [b"Demo", 7, None],
+    "bool": [1, "yes", None],
+    "color": [0x99CCFF, ("#99ccff",)],
+    "outcome": ["won", 142],
+}
+
+
+def field_kind(annotation: object) -> str:
+    text = str(annotation)
+    if "Color" in text:
+        return "color"
+    if "StageKind" in text:
+        return "outcome"
+    return text.split(" |")[0]
+
+
+# -- the machine ------------------------------------------------------------------------
+
+
+class WorkspaceMachine(RuleBasedStateMachine):
+    """Random command sequences on a real workspace and on the model, compared at each step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.workspace = new_workspace()
+        self.model = NaiveWorkspace(incoming=False)
+        self.zone = ZONES[0]
+        self.now = START
+        # The step just taken, for the invariants that compare before and after.
+        self.observed = observe(self.workspace)
+        self.previous, self.previous_state = self.workspace, self.observed
+        self.last_command: object = None
+        self.last_refused = False
+        self.changes = 0
+
+    @initialize(
+        data=st.data(),
+        incoming=st.booleans(),
+        zone=st.sampled_from(ZONES),
+        pipelines=st.lists(st.booleans(), max_size=3),
+        reasons=st.integers(0, 3),
+        leads=st.integers(0, 10),
+    )
+    def start(
+        self,
+        data: st.DataObject,
+        incoming: bool,
+        zone: timezone,
+        pipelines: list[bool],
+        reasons: int,
+        leads: int,
+    ) -> None:
+        self.workspace = new_workspace(incoming=incoming)
+        self.model = NaiveWorkspace(incoming=incoming)
+        self.zone = zone
+        self.observed = observe(self.workspace)
+        self.previous, self.previous_state = self.workspace, self.observed
+        # Some pipelines, loss reasons and leads from the start, through the commands
+        # like everything else, so that most runs have something for each command.
+        at = self.tick(data)
+        for number, with_incoming in enumerate(pipelines, start=2):
+            self.run(CreatePipeline(f"Pipeline {number}", incoming=with_incoming), at)
+        for number in range(1, reasons + 1):
+            self.run(AddLossReason(f"Reason {number}"), at)
+        for _ in range(leads):
+            self.run(data.draw(ws.new_leads(self.workspace), label="lead"), self.tick(data))
+
+    # -- running one command on both --------------------------------------------------
+
+    def tick(self, data: st.DataObject) -> datetime:
+        """Move the clock forward (or not at all) and return the time, in this run's zone."""
+        self.now += timedelta(seconds=data.draw(st.integers(0, 86_400), label="seconds later"))
+        return self.now.astimezone(self.zone)
+
+    def step(self, data: st.DataObject, strategy: st.SearchStrategy[Command]) -> None:
+        self.run(data.draw(strategy, label="command"), self.tick(data))
+
+    def predict(
+        self, command: Command, at: datetime, expected: int | None = None
+    ) -> NaiveWorkspace | type[Exception]:
+        """Return the model after *command*, or the class of the error it is refused with."""
+        try:
+            return self.model.applied(command, at, expected)
+        except Refused as refusal:
+            return refusal.error
+
+    def run(self, command: Command, at: datetime, expected: int | None = None) -> None:
+        before, before_state = self.workspace, self.observed
+        self.previous, self.previous_state, self.last_command = before, before_state, command
+        model = self.predict(command, at, expected)
+        self.last_refused = not isinstance(model, NaiveWorkspace)
+        if not isinstance(model, NaiveWorkspace):
+            error = raised(lambda: apply(before, command, at=at, expected_revision=expected))
+            assert type(error) is model, (
+                f"{command!r}: the model refuses it with {model.__name__}, apply gave {error!r}"
+            )
+            return
+        applied = apply(before, command, at=at, expected_revision=expected)
+        self.model, self.workspace = model, applied.workspace
+        self.observed = observe(applied.workspace)
+        changed = without_revision(self.observed) != without_revision(before_state)
+        self.changes += changed
+        # Events exactly when something changed, each stamped with the new revision and at.
+        assert bool(applied.events) == changed, (command, applied.events)
+        for event in applied.events:
+            assert event.revision == applied.workspace.revision
+            assert event.at == at
+        if not changed:
+            assert applied.workspace is before
+
+    # -- one rule per command ----------------------------------------------------------
+
+    @rule(data=st.data())
+    def add_stage(self, data: st.DataObject) -> None:
+        self.step(data, ws.add_stage_commands(self.workspace))
+
+    @rule(data=st.data())
+    def rename_stage(self, data: st.DataObject) -> None:
+        self.step(data, ws.rename_stage_commands(self.workspace))
+
+    @rule(data=st.data())
+    def recolor_stage(self, data: st.DataObject) -> None:
+        self.step(data, ws.recolor_stage_commands(self.workspace))
+
+    @rule(data=st.data())
+    def move_stage(self, data: st.DataObject) -> None:
+        self.step(data, ws.move_stage_commands(self.workspace))
+
+    @rule(data=st.data())
+    def delete_stage(self, data: st.DataObject) -> None:
+        self.step(data, ws.delete_stage_commands(self.workspace))
+
+    @rule(data=st.data())
+    def rename_terminal(self, data: st.DataObject) -> None:
+        self.step(data, ws.rename_terminal_commands(self.workspace))
+
+    @rule(data=st.data())
+    def enable_incoming(self, data: st.DataObject) -> None:
+        self.step(data, ws.enable_incoming_commands(self.workspace))
+
+    @rule(data=st.data())
+    def disable_incoming(self, data: st.DataObject) -> None:
+        self.step(data, ws.disable_incoming_commands(self.workspace))
+
+    @rule(data=st.data())
+    def create_pipeline(self, data: st.DataObject) -> None:
+        self.step(data, ws.create_pipeline_commands(self.workspace))
+
+    @rule(data=st.data())
+    def rename_pipeline(self, data: st.DataObject) -> None:
+        self.step(data, ws.rename_pipeline_commands(self.workspace))
+
+    @rule(data=st.data())
+    def move_pipeline(self, data: st.DataObject) -> None:
+        self.step(data, ws.move_pipeline_commands(self.workspace))
+
+    @rule(data=st.data())
+    def set_main_pipeline(self, data: st.DataObject) -> None:
+        self.step(data, ws.set_main_pipeline_commands(self.workspace))
+
+    @rule(data=st.data())
+    def delete_pipeline(self, data: st.DataObject) -> None:
+        self.step(data, ws.delete_pipeline_commands(self.workspace))
+
+    @rule(data=st.data())
+    def create_lead(self, data: st.DataObject) -> None:
+        self.step(data, ws.create_lead_commands(self.workspace))
+
+    @rule(data=st.data())
+    def move_lead(self, data: st.DataObject) -> None:
+        self.step(data, ws.move_lead_commands(self.workspace))
+
+    @rule(data=st.data())
+    def win_lead(self, data: st.DataObject) -> None:
+        self.step(data, ws.win_lead_commands(self.workspace))
+
+    @rule(data=st.data())
+    def lose_lead(self, data: st.DataObject) -> None:
+        self.step(data, ws.lose_lead_commands(self.workspace))
+
+    @rule(data=st.data())
+    def accept_lead(self, data: st.DataObject) -> None:
+        self.step(data, ws.accept_lead_commands(self.workspace))
+
+    @rule(data=st.data())
+    def decline_lead(self, data: st.DataObject) -> None:
+        self.step(data, ws.decline_lead_commands(self.workspace))
+
+    @rule(data=st.data())
+    def delete_lead(self, data: st.DataObject) -> None:
+        self.step(data, ws.delete_lead_commands(self.workspace))
+
+    @rule(data=st.data())
+    def add_loss_reason(self, data: st.DataObject) -> None:
+        self.step(data, ws.add_loss_reason_commands(self.workspace))
+
+    @rule(data=st.data())
+    def rename_loss_reason(self, data: st.DataObject) -> None:
+        self.step(data, ws.rename_loss_reason_commands(self.workspace))
+
+    @rule(data=st.data())
+    def delete_loss_reason(self, data: st.DataObject) -> None:
+        self.step(data, ws.delete_loss_reason_commands(self.workspace))
+
+    @rule(data=st.data())
+    def apply_at_an_expected_revision(self, data: st.DataObject) -> None:
+        command = data.draw(ws.commands(self.workspace), label="command")
+        revision = self.workspace.revision
+        expected = data.draw(
+            st.just(revision) | st.integers(-1, revision + 2), label="expected_revision"
+        )
+        self.run(command, self.tick(data), expected)
+
+    # -- reaching the limits and the rarer states ----------------------------------------
+
+    @precondition(lambda self: len(self.workspace.pipelines) < MAX_PIPELINES)
+    @rule(data=st.data())
+    def create_many_pipelines(self, data: st.DataObject) -> None:
+        # Reaching the 50-pipeline limit needs many creations in a row: go one past it.
+        past_the_limit = MAX_PIPELINES - len(self.workspace.pipelines) + 1
+        count = data.draw(st.sampled_from([2, 5, past_the_limit]), label="count")
+        at = self.tick(data)
+        for number in range(count):
+            self.run(CreatePipeline(f"Bulk {self.model.next_pipeline_id}-{number}"), at)
+
+    @precondition(lambda self: any(len(p.stages) < MAX_STAGES for p in self.workspace.pipelines))
+    @rule(data=st.data())
+    def add_many_stages(self, data: st.DataObject) -> None:
+        pipeline = data.draw(
+            st.sampled_from([p for p in self.workspace.pipelines if len(p.stages) < MAX_STAGES]),
+            label="pipeline",
+        )
+        past_the_limit = MAX_STAGES - len(pipeline.stages) + 1
+        count = data.draw(st.sampled_from([2, 5, past_the_limit]), label="count")
+        at = self.tick(data)
+        for number in range(count):
+            self.run(AddStage(pipeline.id, f"Bulk {number} of {self.model.revision}"), at)
+
+    @rule(data=st.data())
+    def delete_every_open_stage(self, data: st.DataObject) -> None:
+        # Deleting them one by one relocates the leads again and again (W2), until the
+        # last open stage, which stays (LastOpenStage).
+        pipeline = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
+        at = self.tick(data)
+        for stage in pipeline.open_stages:
+            stage_ids = [stage.id for stage in pipeline.stages]
+            target = data.draw(st.none() | st.sampled_from(stage_ids), label="move_leads_to")
+            self.run(DeleteStage(pipeline.id, stage.id, move_leads_to=target), at)
+
+    @rule(data=st.data(), count=st.integers(1, 12))
+    def create_many_leads(self, data: st.DataObject, count: int) -> None:
+        for _ in range(count):
+            self.step(data, ws.create_lead_commands(self.workspace))
+
+    @precondition(lambda self: bool(ws.waiting_leads(self.workspace)))
+    @rule(data=st.data())
+    def settle_a_waiting_lead(self, data: st.DataObject) -> None:
+        # Leads wait in incoming leads rarely enough that every way out needs its own rule.
+        lead = data.draw(st.sampled_from(ws.waiting_leads(self.workspace)), label="waiting lead")
+        stage_id = data.draw(ws.stage_ids(self.workspace, lead.pipeline_id), label="stage_id")
+        reason_id = data.draw(st.none() | ws.reason_ids(self.workspace), label="loss_reason_id")
+        ways: list[Command] = [
+            AcceptLead(lead.id),
+            AcceptLead(lead.id, stage_id),
+            DeclineLead(lead.id),
+            DeleteLead(lead.id),
+            WinLead(lead.id),
+            LoseLead(lead.id, reason_id),
+            MoveLead(lead.id, stage_id),
+        ]
+        self.run(data.draw(st.sampled_from(ways), label="command"), self.tick(data))
+
+    @precondition(lambda self: any(lead.loss_reason_id for lead in self.workspace.leads.values()))
+    @rule(data=st.data())
+    def release_a_loss_reason_and_delete_it(self, data: st.DataObject) -> None:
+        # A reason is in use until the last lead giving it lets go of it, whichever way.
+        lost = [lead for lead in self.workspace.leads.values() if lead.loss_reason_id]
+        lead = data.draw(st.sampled_from(lost), label="lost lead")
+        reason_id = lead.loss_reason_id
+        assert reason_id is not None
+        others = [r.id for r in self.workspace.loss_reasons if r.id != reason_id]
+        pipeline = self.workspace.pipeline(lead.pipeline_id)
+        ways: list[Command] = [
+            DeleteLead(lead.id),
+            WinLead(lead.id),
+            MoveLead(lead.id, pipeline.open_stages[0].id),
+            LoseLead(lead.id),
+            *(LoseLead(lead.id, other) for other in others),
+        ]
+        self.run(data.draw(st.sampled_from(ways), label="command"), self.tick(data))
+        self.run(DeleteLossReason(reason_id), self.tick(data))
+
+    # -- misuse: wrong types, naive times (W7) ------------------------------------------
+
+    @rule(data=st.data())
+    def command_with_a_wrong_type(self, data: st.DataObject) -> None:
+        command = data.draw(ws.commands(self.workspace), label="command")
+        at = self.tick(data)
+        accepted = isinstance(self.predict(command, at), NaiveWorkspace)
+        fields = [
+            item
+            for item in attrs.fields(type(command))
+            # Sent to incoming leads, a lead must not name a stage: any value there is refused.
+            if not (
+                isinstance(command, CreateLead) and command.incoming and item.name == "stage_id"
+            )
+        ]
+        item = data.draw(st.sampled_from(fields), label="field")
+        wrong = data.draw(st.sampled_from(WRONG_TYPES[field_kind(item.type)]), label="wrong value")
+        broken: Command = attrs.evolve(cast(Any, command), **{item.name: wrong})
+        self.previous, self.previous_state = self.workspace, self.observed
+        self.last_command, self.last_refused = broken, True
+        error = raised(lambda: apply(self.workspace, broken, at=at))
+        if accepted:
+            # Every field is looked at on the way to accepting the command, so its type too.
+            assert type(error) is TypeError, (broken, error)
+        else:
+            # Refused for another reason, maybe before the field is looked at.
+            assert isinstance(error, TypeError | ValueError), (broken, error)
+
+    @rule(
+        data=st.data(),
+        misuse=st.sampled_from(
+            ["naive at", "at is text", "not a command", "not a workspace", "revision is text"]
+        ),
+    )
+    def apply_misused(self, data: st.DataObject, misuse: str) -> None:
+        command = data.draw(ws.commands(self.workspace), label="command")
+        at = self.tick(data)
+        workspace: Any = self.workspace
+        expected: Any = None
+        subject: Any = command
+        when: Any = at
+        if misuse == "naive at":
+            when = at.replace(tzinfo=None)
+        elif misuse == "at is text":
+            when = at.isoformat()
+        elif misuse == "not a command":
+            subject = attrs.asdict(command)
+        elif misuse == "not a workspace":
+            workspace = observe(self.workspace)
+        else:
+            expected = str(self.workspace.revision)
+        self.previous, self.previous_state = self.workspace, self.observed
+        self.last_command, self.last_refused = command, True
+        error = raised(lambda: apply(workspace, subject, at=when, expected_revision=expected))
+        assert type(error) is (ValueError if misuse == "naive at" else TypeError), error
+
+    # -- invariants ---------------------------------------------------------------------
+
+    @invariant()
+    def agrees_with_the_model(self) -> None:
+        real, naive = observe(self.workspace), self.model.state()
+        # Part by part, lead by lead, so that a failure shows what differs.
+        real_leads, naive_leads = real.pop("leads"), naive.pop("leads")
+        assert isinstance(real_leads, dict)
+        assert isinstance(naive_leads, dict)
+        assert sorted(real_leads) == sorted(naive_leads)
+        for lead_id, lead in real_leads.items():
+            assert lead == naive_leads[lead_id]
+        for part, value in real.items():
+            assert (part, value) == (part, naive[part])
+
+    @invariant()
+    def every_lead_sits_in_an_existing_stage(self) -> None:
+        # W1, read off the real workspace alone.
+        stages = {p.id: {s.id for s in p.stages} for p in self.workspace.pipelines}
+        for lead_id, lead in self.workspace.leads.items():
+            assert lead.id == lead_id
+            assert lead.pipeline_id in stages
+            assert lead.stage_id in stages[lead.pipeline_id]
+
+    @invariant()
+    def closed_exactly_in_won_or_lost_and_a_reason_only_in_lost(self) -> None:
+        # W5, read off the real workspace alone.
+        kinds = {(p.id, s.id): s.kind for p in self.workspace.pipelines for s in p.stages}
+        reasons = {reason.id for reason in self.workspace.loss_reasons}
+        for lead in self.workspace.leads.values():
+            kind = kinds[lead.pipeline_id, lead.stage_id]
+            assert (lead.closed_at is not None) == (kind in (StageKind.WON, StageKind.LOST))
+            if lead.loss_reason_id is not None:
+                assert kind is StageKind.LOST
+                assert lead.loss_reason_id in reasons
+
+    @invariant()
+    def leads_appear_and_leave_only_through_their_commands(self) -> None:
+        before, after = set(self.previous.leads), set(self.workspace.leads)
+        appeared, left = after - before, before - after
+        command = self.last_command
+        if self.last_refused:
+            assert not appeared
+            assert not left
+        elif isinstance(command, CreateLead):
+            assert len(appeared) == 1
+            assert not left
+            if command.lead_id is not None:
+                assert appeared == {command.lead_id}
+        elif isinstance(command, DeclineLead | DeleteLead):
+            assert not appeared
+            assert left == {command.lead_id}
+        else:
+            assert not appeared
+            assert not left
+
+    @invariant()
+    def refused_commands_leave_the_workspace_as_it_was(self) -> None:
+        if self.last_refused:
+            assert self.workspace is self.previous
+            assert observe(self.workspace) == self.previous_state
+
+    @invariant()
+    def revision_counts_the_commands_that_changed_something(self) -> None:
+        assert self.workspace.revision == self.changes
+
+    @invariant()
+    def stage_totals_and_leads_in_match_the_model(self) -> None:
+        where: dict[tuple[int, int], list[NaiveLead]] = {}
+        for _lead_id, lead in sorted(self.model.leads.items()):
+            where.setdefault((lead["pipeline_id"], lead["stage_id"]), []).append(lead)
+        expected = []
+        for pipeline in self.model.pipelines:
+            for stage in pipeline["stages"]:
+                leads = where.get((pipeline["id"], stage["id"]), [])
+                real = self.workspace.leads_in(pipeline["id"], stage["id"])
+                assert [lead.id for lead in real] == [lead["id"] for lead in leads]
+                total = sum(lead["price"] for lead in leads)
+                expected.append((pipeline["id"], stage["id"], len(leads), total))
+        assert totals(self.workspace) == expected
+
+    @invariant()
+    def the_public_constructor_rebuilds_it(self) -> None:
+        # Leads given as a mapping or as a plain list, in turn.
+        leads_as_mapping = self.workspace.revision % 2 == 0
+        again = rebuilt(self.workspace, leads_as_mapping=leads_as_mapping)
+        assert again == self.workspace
+        # The derived indexes too, which == does not compare.
+        assert totals(again) == totals(self.workspace)
+
+
+TestWorkspaceMachine = WorkspaceMachine.TestCase
