@@ -92,7 +92,7 @@ def log_of(results: Iterable[Applied]) -> list[Event]:
 
 def groups_of(history: History) -> list[tuple[Event, ...]]:
     """The event groups of *history*'s accepted commands that emitted any, in order."""
-    return [applied.events for _command, applied in history.applied if applied.events]
+    return [applied.events for _command, _at, applied in history.applied if applied.events]
 
 
 def flat(groups: Iterable[Sequence[Event]]) -> list[Event]:
@@ -168,7 +168,7 @@ class TestReplayGivesWhatApplyReturned:
     ) -> None:
         workspace = history.start
         log: list[Event] = []
-        for _command, applied in history.applied:
+        for _command, _at, applied in history.applied:
             log.extend(applied.events)
             workspace = applied.workspace
             assert replay(log, initial=history.start) == workspace

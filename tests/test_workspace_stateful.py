@@ -3,9 +3,10 @@
 The model keeps pipelines as lists of stage dicts, leads as a dict of dicts and
 loss reasons as a list, and changes them in place by the rules of the leads and
 pipelines issue (W1-W7), written as plainly as the issue states them and checked in
-the order the code documents. For each command it predicts either the error class
-or the new state. After every step the real workspace must agree with the model,
-and the cross-object rules must hold on the real workspace by themselves.
+the order docs/rules.md gives ("The order of checks"). For each command it predicts
+either the exact error class or the new state. After every step the real workspace
+must agree with the model, and the cross-object rules must hold on the real
+workspace by themselves.
 """
 
 from __future__ import annotations
@@ -762,8 +763,9 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.last_refused = not isinstance(model, NaiveWorkspace)
         if not isinstance(model, NaiveWorkspace):
             error = raised(lambda: apply(before, command, at=at, expected_revision=expected))
+            got = "accepted it" if error is None else f"raised {error!r}"
             assert type(error) is model, (
-                f"{command!r}: the model refuses it with {model.__name__}, apply gave {error!r}"
+                f"{command!r}: the model refuses it with {model.__name__}, apply {got}"
             )
             return
         applied = apply(before, command, at=at, expected_revision=expected)
