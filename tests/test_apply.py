@@ -7,9 +7,7 @@ The commands' own rules are tested per command in ``test_apply_stages``,
 
 from __future__ import annotations
 
-import contextlib
-import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
@@ -59,39 +57,15 @@ from pipekit import (
     default_pipeline,
     new_workspace,
 )
-
-AT: Final = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
-LATER: Final = datetime(2026, 11, 27, 10, 15, tzinfo=UTC)
-LATEST: Final = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-
-INCOMING: Final = 147
-INITIAL: Final = 144
-OFFER: Final = 145
-
-
-@contextlib.contextmanager
-def unchanged(workspace: Workspace) -> Iterator[None]:
-    """Fail when the block changes *workspace*: ``apply`` never changes its input."""
-    snapshot = copy.deepcopy(workspace)
-    revision, leads = workspace.revision, dict(workspace.leads)
-    pipelines, reasons = workspace.pipelines, workspace.loss_reasons
-    totals = [workspace.stage_totals(pipeline.id) for pipeline in pipelines]
-    yield
-    assert workspace == snapshot
-    assert workspace.revision == revision
-    assert dict(workspace.leads) == leads
-    assert workspace.pipelines == pipelines
-    assert workspace.loss_reasons == reasons
-    assert [workspace.stage_totals(pipeline.id) for pipeline in pipelines] == totals
-
-
-def run(workspace: Workspace, *commands: Command, at: datetime = AT) -> Workspace:
-    """Return *workspace* after *commands*, each of which must change it."""
-    for command in commands:
-        applied = apply(workspace, command, at=at)
-        assert applied.events, f"{command!r} changed nothing"
-        workspace = applied.workspace
-    return workspace
+from tests.apply_helpers import (
+    AT,
+    INITIAL,
+    LATER,
+    LATEST,
+    OFFER,
+    run,
+    unchanged,
+)
 
 
 @pytest.fixture

@@ -7,12 +7,6 @@ when the call changed its input; every workspace ``apply`` returns goes through
 
 from __future__ import annotations
 
-import contextlib
-import copy
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Final
-
 import attrs
 import pytest
 
@@ -20,7 +14,6 @@ from pipekit import (
     KOMMO_PALETTE,
     AcceptLead,
     AddStage,
-    Applied,
     Color,
     Command,
     CreateLead,
@@ -66,10 +59,14 @@ from pipekit import (
     apply,
     new_workspace,
 )
-
-AT: Final = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
-LATER: Final = datetime(2026, 11, 27, 10, 15, tzinfo=UTC)
-LATEST: Final = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+from tests.apply_helpers import (
+    AT,
+    LATER,
+    apply_checked,
+    assert_changes_nothing,
+    run,
+    unchanged,
+)
 
 P = KOMMO_PALETTE
 OPEN = StageKind.OPEN
@@ -81,65 +78,6 @@ NEGOTIATION = Stage(146, "Negotiation", P[2], OPEN)
 WON = Stage(142, "Closed - won", "#ccff66", StageKind.WON)
 LOST = Stage(143, "Closed - lost", "#d5d8db", StageKind.LOST)
 INCOMING = Stage(147, "Incoming leads", "#c1c1c1", StageKind.INCOMING)
-
-
-@contextlib.contextmanager
-def unchanged(workspace: Workspace) -> Iterator[None]:
-    """Fail when the block changes *workspace*: ``apply`` never changes its input."""
-    snapshot = copy.deepcopy(workspace)
-    revision, leads = workspace.revision, dict(workspace.leads)
-    pipelines, reasons = workspace.pipelines, workspace.loss_reasons
-    totals = [workspace.stage_totals(pipeline.id) for pipeline in pipelines]
-    yield
-    assert workspace == snapshot
-    assert workspace.revision == revision
-    assert dict(workspace.leads) == leads
-    assert workspace.pipelines == pipelines
-    assert workspace.loss_reasons == reasons
-    assert [workspace.stage_totals(pipeline.id) for pipeline in pipelines] == totals
-
-
-def checked(workspace: Workspace) -> Workspace:
-    """Return *workspace* after checking that the public constructor accepts it as it is."""
-    rebuilt = Workspace(
-        pipelines=workspace.pipelines,
-        main_pipeline_id=workspace.main_pipeline_id,
-        leads=dict(workspace.leads),
-        loss_reasons=workspace.loss_reasons,
-        revision=workspace.revision,
-        next_pipeline_id=workspace.next_pipeline_id,
-        next_lead_id=workspace.next_lead_id,
-        next_loss_reason_id=workspace.next_loss_reason_id,
-    )
-    assert rebuilt == workspace
-    for pipeline in workspace.pipelines:
-        assert workspace.stage_totals(pipeline.id) == rebuilt.stage_totals(pipeline.id)
-    return workspace
-
-
-def apply_checked(workspace: Workspace, command: Command, *, at: datetime = LATER) -> Applied:
-    """Apply *command*, checking that the input stays as it was and the result is valid."""
-    with unchanged(workspace):
-        applied = apply(workspace, command, at=at)
-    checked(applied.workspace)
-    return applied
-
-
-def run(workspace: Workspace, *commands: Command, at: datetime = AT) -> Workspace:
-    """Return *workspace* after *commands*, each of which must change it."""
-    for command in commands:
-        applied = apply(workspace, command, at=at)
-        assert applied.events, f"{command!r} changed nothing"
-        workspace = applied.workspace
-    return workspace
-
-
-def assert_changes_nothing(workspace: Workspace, command: Command) -> None:
-    """Check that *command* is accepted, yields no event and returns *workspace* itself."""
-    applied = apply_checked(workspace, command)
-    assert applied.events == ()
-    assert applied.workspace is workspace
-    assert applied.workspace.revision == workspace.revision
 
 
 def full_workspace(open_count: int, *, incoming: bool = False) -> Workspace:
