@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import attrs
@@ -19,7 +20,9 @@ from pipekit import (
     DeleteLossReason,
     DeletePipeline,
     DeleteStage,
+    DisableIncoming,
     EnableIncoming,
+    IncomingNotEmpty,
     IncomingStageEnabled,
     InvalidTarget,
     Lead,
@@ -419,7 +422,7 @@ def with_a_waiting_lead(data: st.DataObject, workspace: Workspace) -> tuple[Work
 
 class TestWaitingLeads:
     @given(st.data(), workspaces())
-    def test_a_waiting_lead_can_only_be_accepted_declined_or_deleted(
+    def test_a_waiting_lead_and_its_stage_are_locked(
         self, data: st.DataObject, workspace: Workspace
     ) -> None:
         # W4: the lock comes before the no-change rule and before the loss reason.
@@ -434,6 +437,12 @@ class TestWaitingLeads:
         for command in locked:
             with pytest.raises(StageLocked, match="incoming leads stage"):
                 apply(workspace, command, at=AT)
+        # Nor can the stage it waits in be switched off.
+        incoming = workspace.pipeline(lead.pipeline_id).incoming
+        assert incoming is not None
+        waiting = len(workspace.leads_in(lead.pipeline_id, incoming.id))
+        with pytest.raises(IncomingNotEmpty, match=re.escape(f"{waiting} lead(s) wait")):
+            apply(workspace, DisableIncoming(lead.pipeline_id), at=AT)
 
     @given(st.data(), workspaces())
     def test_a_waiting_lead_is_accepted_into_an_open_stage_only(
