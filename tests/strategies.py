@@ -104,6 +104,7 @@ def hand_built_pipelines(draw: st.DrawFn, max_open: int = 12) -> Pipeline:
         name=draw(names()),
         stages=stages,
         next_stage_id=next_stage_id,
+        archived=draw(st.booleans()),
     )
 
 

@@ -1189,6 +1189,21 @@ class TestStrictness:
         del lead["closed_at"], lead["loss_reason_id"]
         assert load(Lead, lead) == rich_workspace().lead(1)
 
+    def test_a_pipeline_written_before_archived_existed_loads_as_not_archived(self) -> None:
+        document = rich_document()
+        for pipeline in document["pipelines"]:
+            assert pipeline.pop("archived") is False
+        assert document["schema"] == "pipekit/1"
+        assert load(Workspace, document) == rich_workspace()
+
+    def test_the_archived_flag_is_always_written_and_read_back(self) -> None:
+        pipeline = attrs.evolve(default_pipeline("Old"), archived=True)
+        for value, archived in [(default_pipeline("New"), False), (pipeline, True)]:
+            document = dump(value)
+            assert isinstance(document, dict)
+            assert document["archived"] is archived
+        assert load(Pipeline, dump(pipeline)) == pipeline
+
     def test_a_pipeline_of_100_stages_loads_and_101_is_refused(self) -> None:
         document = rich_document()
         document["pipelines"][1]["stages"] = stage_documents(100)

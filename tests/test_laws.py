@@ -56,6 +56,7 @@ def assert_invariants(pipeline: Pipeline) -> None:
         name=pipeline.name,
         stages=pipeline.stages,
         next_stage_id=pipeline.next_stage_id,
+        archived=pipeline.archived,
     )
     assert rebuilt == pipeline
 
@@ -66,6 +67,7 @@ def snapshot(pipeline: Pipeline) -> tuple[object, ...]:
         pipeline.name,
         pipeline.stages,
         pipeline.next_stage_id,
+        pipeline.archived,
         pipeline._ids,
         pipeline._keys,
         pipeline._uses,

@@ -92,6 +92,22 @@ class TestConstruction:
         pipeline = Pipeline(id=1, name="x", stages=(INCOMING, *opens(97), WON, LOST))
         assert len(pipeline.stages) == 100
 
+    def test_is_not_archived_unless_asked(self) -> None:
+        assert Pipeline(id=1, name="x", stages=MINIMAL).archived is False
+        assert Pipeline(id=1, name="x", stages=MINIMAL, archived=True).archived is True
+
+    def test_the_archived_flag_tells_pipelines_apart(self) -> None:
+        plain = Pipeline(id=1, name="x", stages=MINIMAL)
+        assert attrs.evolve(plain, archived=True) != plain
+
+    def test_commands_keep_the_archived_flag(self) -> None:
+        archived = attrs.evolve(sales(), archived=True)
+        demo = add_stage(archived, "Demo")
+        assert demo.archived is True
+        assert move_stage(demo, demo.open_stages[-1].id, 0).archived is True
+        assert delete_stage(demo, demo.open_stages[-1].id).archived is True
+        assert rename_stage(demo, 1, "First").archived is True
+
     def test_accepts_colours_outside_the_palette(self) -> None:
         stage = Stage(1, "Imported", "#123456", StageKind.OPEN)
         assert Pipeline(id=1, name="x", stages=(stage, WON, LOST)).stages[0] == stage
@@ -280,6 +296,11 @@ class TestWrongTypes:
         with pytest.raises(TypeError, match="next_stage_id must be an int"):
             Pipeline(id=1, name="x", stages=MINIMAL, next_stage_id=next_stage_id)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize("archived", [None, 0, 1, "yes"])
+    def test_archived_that_is_not_a_bool_is_a_type_error(self, archived: object) -> None:
+        with pytest.raises(TypeError, match="archived must be a bool"):
+            Pipeline(id=1, name="x", stages=MINIMAL, archived=archived)  # type: ignore[arg-type]
+
 
 class TestProperties:
     def test_incoming_is_none_when_switched_off(self) -> None:
@@ -390,7 +411,7 @@ class TestValueObject:
         assert eval(repr(pipeline), NAMESPACE) == pipeline
 
     def test_repr_shows_the_counter(self) -> None:
-        assert repr(default_pipeline()).endswith(", next_stage_id=147)")
+        assert repr(default_pipeline()).endswith(", next_stage_id=147, archived=False)")
         assert repr(default_pipeline()).startswith("Pipeline(id=1, name='Pipeline', stages=(Stage(")
 
 

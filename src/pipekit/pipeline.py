@@ -69,12 +69,15 @@ class Pipeline:
     pipeline. ``next_stage_id`` is the id the next added stage gets unless the
     caller names one; it always stays above every stage id the pipeline has held,
     so ids are never reused. Left out, it is one above the highest stage id.
+    ``archived`` marks a pipeline Kommo keeps in its archive (``is_archive``); the
+    rules treat an archived pipeline like any other, and commands keep the flag.
     """
 
     id: int
     name: str
     stages: tuple[Stage, ...] = attrs.field(converter=_to_stages)
     next_stage_id: int = attrs.field(default=attrs.Factory(_first_free_id, takes_self=True))
+    archived: bool = False
     # What commands look up, kept so that a command costs a C-level scan instead of
     # a Python loop over 100 stages: ids and name keys parallel to ``stages``, and
     # how many stages use each palette colour (for the default colour, R8).
@@ -84,6 +87,7 @@ class Pipeline:
 
     def __attrs_post_init__(self) -> None:
         _check_id(self.id, "a pipeline id", "id")
+        require_type(self.archived, bool, "archived")
         try:
             object.__setattr__(self, "name", clean_name(self.name))
         except InvalidName as error:
@@ -236,6 +240,7 @@ def trusted_pipeline(
     object.__setattr__(result, "name", pipeline.name if name is None else name)
     object.__setattr__(result, "stages", stages)
     object.__setattr__(result, "next_stage_id", next_stage_id)
+    object.__setattr__(result, "archived", pipeline.archived)
     object.__setattr__(result, "_ids", ids)
     object.__setattr__(result, "_keys", keys)
     object.__setattr__(result, "_uses", uses)
