@@ -165,7 +165,10 @@ WORKSPACE_NAMES = {
 }
 # The names the persistence issue makes importable from pipekit.
 PERSISTENCE_NAMES = {"replay", "DecodeError"}
-ISSUE_NAMES = CORE_NAMES | COMMAND_NAMES | EVENT_NAMES | WORKSPACE_NAMES | PERSISTENCE_NAMES
+KOMMO_NAMES = {"plan"}
+ISSUE_NAMES = (
+    CORE_NAMES | COMMAND_NAMES | EVENT_NAMES | WORKSPACE_NAMES | PERSISTENCE_NAMES | KOMMO_NAMES
+)
 
 # What pipekit adds to them: the id errors (W6 asks to name the clash errors), the
 # error for a hand-built workspace or a forged event, the base types of commands and

@@ -110,6 +110,7 @@ from pipekit.evolve import replay
 from pipekit.lead import Lead, LossReason
 from pipekit.names import MAX_NAME_LENGTH
 from pipekit.pipeline import MAX_STAGES, Pipeline
+from pipekit.planning import plan
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import MAX_PIPELINES, StageTotal, Workspace, new_workspace
 
@@ -215,6 +216,7 @@ __all__ = [
     "enable_incoming",
     "move_stage",
     "new_workspace",
+    "plan",
     "recolor_stage",
     "rename_stage",
     "rename_terminal",
