@@ -1,7 +1,9 @@
-"""``python -m pipekit``: the command line."""
+"""``python -m pipekit``: the command line (see :mod:`pipekit.cli`)."""
 
 import sys
 
 from pipekit.cli import main
+
+__all__: list[str] = []
 
 sys.exit(main())

@@ -1,62 +1,553 @@
-"""The ``pipekit`` command line.
+"""The ``pipekit`` command line (also ``python -m pipekit``): the rules, in a terminal.
 
-For now it has one job: show the pipeline a new account starts with.
+Subcommands, each with ``--help`` and an example:
 
->>> main([])  # doctest: +ELLIPSIS
-Pipeline 1: Pipeline
-  position  id   kind      colour   name
-  1         144  open      #fffeb2  Initial Contact
-...
-0
+- ``pipekit demo [--no-color]``: a tour of the rules on a fresh workspace held
+  in memory; it writes no file.
+- ``pipekit init FILE [--incoming] [--force]``: write a new workspace document.
+- ``pipekit show FILE [--pipeline ID] [--leads] [--no-color]``: draw a pipeline
+  (the main one by default) as a board.
+- ``pipekit apply FILE [COMMANDS] [--dry-run] [--at TIME]``: apply JSON commands,
+  one a line, read from COMMANDS or standard input, and save FILE.
+- ``pipekit check FILE``: check that FILE is a valid workspace document.
+- ``pipekit import-kommo KOMMO.json -o FILE [--force]``: write the workspace a
+  Kommo API v4 pipelines body describes.
+- ``pipekit plan FILE DESIRED [--pipeline ID]``: print the commands, ready for
+  ``apply``, that turn a pipeline of FILE into the one the TOML file DESIRED
+  describes (see :mod:`pipekit._desired`).
+
+A workspace document is the JSON of :func:`pipekit.codec.dump`, with sorted keys,
+indented by two spaces, in UTF-8. pipekit writes one by replacing the file in a
+single step (a temporary file in the same directory, then a rename), so a crash
+never leaves half a document; ``init`` and ``import-kommo`` refuse to replace a
+file that exists unless given ``--force``, and a run of ``apply`` that changes
+nothing leaves FILE as it was. Colour is used only when standard output is a
+terminal, ``NO_COLOR`` is unset or empty, and ``--no-color`` is not given.
+
+Exit codes: 0 on success; 1 for a refused command, a bad document or a file that
+cannot be read or written; 2 for a usage error, and for ``pipekit`` alone, which
+prints the help; 130 when interrupted. Every error is a single line on standard
+error, starting ``pipekit``.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import contextlib
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import NoReturn
 
-from pipekit.editing import default_pipeline
+from pipekit._board import render_board
+from pipekit._demo import demo
+from pipekit._desired import DesiredError, desired_pipeline
+from pipekit.applying import apply
+from pipekit.codec import SCHEMA, DecodeError, dump, load, load_command
+from pipekit.errors import PipekitError, UnknownPipeline
+from pipekit.events import Event
+from pipekit.kommo import KommoFormatError, from_kommo
 from pipekit.pipeline import Pipeline
+from pipekit.planning import plan
+from pipekit.workspace import Workspace, new_workspace
 
-__all__ = ["main", "render"]
+__all__ = ["main"]
 
-
-def render(pipeline: Pipeline) -> str:
-    """Return *pipeline* as a table a person can read, one stage a line.
-
-    >>> print(render(default_pipeline("Sales", incoming=True)))
-    Pipeline 1: Sales
-      position  id   kind      colour   name
-      -         147  incoming  #c1c1c1  Incoming leads
-      1         144  open      #fffeb2  Initial Contact
-      2         145  open      #fffd7f  Offer Made
-      3         146  open      #fff000  Negotiation
-      -         142  won       #ccff66  Closed - won
-      -         143  lost      #d5d8db  Closed - lost
-    """
-    first_open = pipeline.first_open_index
-    open_count = len(pipeline.open_stages)
-    rows = [("position", "id", "kind", "colour", "name")]
-    for index, stage in enumerate(pipeline.stages):
-        position = index - first_open
-        shown = str(position + 1) if 0 <= position < open_count else "-"
-        rows.append((shown, str(stage.id), stage.kind.value, stage.color.hex, stage.name))
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    lines = [f"Pipeline {pipeline.id}: {pipeline.name}"]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  " + "  ".join([*cells, row[4]]))
-    return "\n".join(lines)
+_EXAMPLE_TIME = "2026-03-02T09:00:00+00:00"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="pipekit", description="Show the pipeline a new account starts with."
-    )
-    parser.add_argument(
-        "--incoming", action="store_true", help="switch the incoming leads stage on"
-    )
-    arguments = parser.parse_args(argv)
-    print(render(default_pipeline(incoming=arguments.incoming)))
+    parser, commands = _parser()
+    try:
+        arguments, extra = parser.parse_known_args(argv)
+        if arguments.command is None and not extra:
+            parser.print_help()
+            return 2
+        if extra:
+            command = commands.get(arguments.command, parser)
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
+    except _Stop as stop:
+        return stop.status
+    run: Callable[[argparse.Namespace], int] = arguments.run
+    try:
+        status = run(arguments)
+        sys.stdout.flush()
+    except _Failure as failure:
+        print(f"pipekit: {failure}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pipekit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader left early (pipekit show FILE | head -3). Python would complain
+        # again when it flushes stdout on the way out, so point stdout at nothing.
+        nothing = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(nothing, sys.stdout.fileno())
+        os.close(nothing)
+        return 1
+    return status
+
+
+# -- the subcommands ---------------------------------------------------------------------
+
+
+def _demo(arguments: argparse.Namespace) -> int:
+    sys.stdout.write(demo(color=_color(arguments), width=_width()))
     return 0
+
+
+def _init(arguments: argparse.Namespace) -> int:
+    path: str = arguments.file
+    _refuse_existing(path, force=arguments.force)
+    _write_workspace(path, new_workspace(incoming=arguments.incoming))
+    print(f"created {path}: a new workspace (see it with: pipekit show {path})")
+    return 0
+
+
+def _show(arguments: argparse.Namespace) -> int:
+    path: str = arguments.file
+    workspace = _read_workspace(path)
+    pipeline = _pipeline(workspace, arguments.pipeline, path)
+    board = render_board(
+        workspace,
+        pipeline.id,
+        width=_width(),
+        color=_color(arguments),
+        leads=arguments.leads,
+    )
+    print(board)
+    return 0
+
+
+def _apply(arguments: argparse.Namespace) -> int:
+    path: str = arguments.file
+    workspace = _read_workspace(path)
+    text = _read_commands(arguments.commands)
+    at: datetime = arguments.at or datetime.now(UTC)
+    workspace, events, applied = _applied(workspace, text, at)
+    if arguments.dry_run:
+        for event in events:
+            print(_json_line(event))
+    elif not events:
+        print(f"applied {_count(applied, 'command')} to {path}: nothing changed")
+    else:
+        _write_workspace(path, workspace)
+        print(
+            f"applied {_count(applied, 'command')} to {path}: {_count(len(events), 'event')},"
+            f" now at revision {workspace.revision}"
+        )
+    return 0
+
+
+def _applied(workspace: Workspace, text: str, at: datetime) -> tuple[Workspace, list[Event], int]:
+    """Return *workspace* after the commands of *text*, one a line; the events; how many."""
+    events: list[Event] = []
+    applied = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            raise _Failure(f"line {number}: invalid_json: {_json_reason(error)}") from None
+        try:
+            result = apply(workspace, load_command(data), at=at)
+        except PipekitError as error:
+            raise _Failure(f"line {number}: {error.code}: {error}") from None
+        workspace = result.workspace
+        events.extend(result.events)
+        applied += 1
+    return workspace, events, applied
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    path: str = arguments.file
+    workspace = _read_workspace(path)
+    stages = sum(len(pipeline.stages) for pipeline in workspace.pipelines)
+    print(
+        f"{path}: a valid {SCHEMA} workspace at revision {workspace.revision}:"
+        f" {_count(len(workspace.pipelines), 'pipeline')}, {_count(stages, 'stage')},"
+        f" {_count(len(workspace.leads), 'lead')},"
+        f" {_count(len(workspace.loss_reasons), 'loss reason')}"
+    )
+    return 0
+
+
+def _import_kommo(arguments: argparse.Namespace) -> int:
+    source: str = arguments.kommo
+    path: str = arguments.output
+    _refuse_existing(path, force=arguments.force)
+    data = _parse_json(_read_text(source), source)
+    try:
+        workspace = from_kommo(data)
+    except KommoFormatError as error:
+        raise _Failure(f"{source}: {error}") from None
+    _write_workspace(path, workspace)
+    stages = sum(len(pipeline.stages) for pipeline in workspace.pipelines)
+    print(
+        f"imported {_count(len(workspace.pipelines), 'pipeline')}"
+        f" ({_count(stages, 'stage')}) from {source} into {path}"
+    )
+    return 0
+
+
+def _plan(arguments: argparse.Namespace) -> int:
+    path: str = arguments.file
+    desired_path: str = arguments.desired
+    workspace = _read_workspace(path)
+    current = _pipeline(workspace, arguments.pipeline, path)
+    try:
+        desired = desired_pipeline(current, _read_text(desired_path))
+    except DesiredError as error:
+        where = f"{desired_path}:" if error.line is None else f"{desired_path}:line {error.line}:"
+        raise _Failure(f"{where} {error.reason}") from None
+    for command in plan(current, desired):
+        print(_json_line(command))
+    return 0
+
+
+# -- reading and writing -------------------------------------------------------------------
+
+
+class _Failure(Exception):
+    """What went wrong, in one line, for standard error; the exit code is 1."""
+
+
+def _read_text(path: str) -> str:
+    """Return the UTF-8 text of the file *path* (a byte order mark is dropped)."""
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            return file.read()
+    except OSError as error:
+        raise _Failure(f"{path}: cannot read: {_os_reason(error)}") from None
+    except UnicodeDecodeError as error:
+        raise _Failure(f"{path}: not UTF-8 text (byte {error.start})") from None
+
+
+def _read_commands(path: str | None) -> str:
+    """Return the text of the commands file *path*, or of standard input for ``None``/``-``."""
+    if path is not None and path != "-":
+        return _read_text(path)
+    if sys.stdin.isatty():
+        print(
+            "pipekit: reading commands from standard input, one a line (end with Ctrl-D)",
+            file=sys.stderr,
+        )
+    try:
+        return sys.stdin.read()
+    except UnicodeDecodeError as error:
+        raise _Failure(f"standard input: not UTF-8 text (byte {error.start})") from None
+
+
+def _parse_json(text: str, path: str) -> object:
+    """Return the JSON value *text*, read from *path*."""
+    try:
+        data: object = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise _Failure(f"{path}: not JSON: {_json_reason(error, lines=True)}") from None
+    return data
+
+
+def _json_reason(error: ValueError | RecursionError, *, lines: bool = False) -> str:
+    """Return why a text is not JSON pipekit can read, with its place when known."""
+    if isinstance(error, json.JSONDecodeError):
+        place = f"line {error.lineno}, column {error.colno}" if lines else f"column {error.colno}"
+        return f"{error.msg} at {place}"
+    if isinstance(error, RecursionError):
+        return "arrays or objects nested too deeply"
+    return str(error)
+
+
+def _read_workspace(path: str) -> Workspace:
+    """Return the workspace in the document *path*, checked by the codec."""
+    data = _parse_json(_read_text(path), path)
+    try:
+        return load(Workspace, data)
+    except DecodeError as error:
+        raise _Failure(f"{path}: {error}") from None
+
+
+def _refuse_existing(path: str, *, force: bool) -> None:
+    if os.path.lexists(path) and not force:
+        raise _Failure(f"{path}: the file exists already (pass --force to replace it)")
+
+
+def _write_workspace(path: str, workspace: Workspace) -> None:
+    """Replace the file *path* with the document of *workspace*, in one step.
+
+    The text goes to a temporary file in the same directory, which is flushed to
+    disk and then renamed over *path* (``os.replace`` is atomic), so *path* holds
+    either the old document or the new one, never a part. A file that exists keeps
+    its permissions; a new one gets the usual ones (0666 less the umask). *path*
+    may be a symbolic link: the file it points to is replaced.
+    """
+    text = json.dumps(dump(workspace), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    target = os.path.realpath(path)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:  # a new file (or one that mkstemp, next, will say why it cannot write)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise _Failure(f"{path}: cannot write: {_os_reason(error)}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(text.encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise _Failure(f"{path}: cannot write: {_os_reason(error)}") from None
+        raise
+
+
+def _os_reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+# -- small helpers --------------------------------------------------------------------------
+
+
+def _pipeline(workspace: Workspace, pipeline_id: int | None, path: str) -> Pipeline:
+    """Return the pipeline *pipeline_id* of *workspace*, the main one for ``None``."""
+    if pipeline_id is None:
+        return workspace.main_pipeline
+    try:
+        return workspace.pipeline(pipeline_id)
+    except UnknownPipeline as error:
+        raise _Failure(f"{path}: {error.code}: {error}") from None
+
+
+def _color(arguments: argparse.Namespace) -> bool:
+    """Whether to paint the output: a terminal, no ``NO_COLOR`` (no-color.org), no flag."""
+    return not arguments.no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def _width() -> int:
+    return shutil.get_terminal_size().columns
+
+
+def _json_line(value: object) -> str:
+    return json.dumps(dump(value), sort_keys=True, ensure_ascii=False)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _time(text: str) -> datetime:
+    """Return the time *text*, ISO 8601 with its UTC offset (an ``--at`` value)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time such as {_EXAMPLE_TIME}, got {text!r}"
+        ) from None
+    if moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a time with its UTC offset, such as {_EXAMPLE_TIME}, got {text!r}"
+        )
+    return moment
+
+
+# -- the parser -------------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """The parser is done: it printed the help, or a usage error; ``status`` is the exit code."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        super().__init__(status)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser that returns to :func:`main` instead of exiting, with one-line errors."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise _Stop(status)
+
+    def error(self, message: str) -> NoReturn:
+        one_line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {one_line} (see {self.prog} --help)\n")
+
+
+_DESCRIPTION = """\
+pipekit holds the rules of a Kommo-style sales pipeline. These commands show
+them at work and keep a workspace (pipelines, leads, loss reasons) in a JSON
+document.
+"""
+
+_EPILOG = """\
+examples:
+  pipekit demo
+  pipekit init sales.json --incoming
+  echo '{"type": "CreateLead", "name": "ACME", "price": 150000}' | pipekit apply sales.json
+  pipekit show sales.json --leads
+
+exit codes: 0 success, 1 a refused command or a bad or unreadable file,
+2 a usage error. Run "pipekit COMMAND --help" for a command's options.
+"""
+
+_NO_COLOR_HELP = "plain text; also when NO_COLOR is set or the output is not a terminal"
+
+
+def _parser() -> tuple[_Parser, dict[str, _Parser]]:
+    """Return the parser and, by name, the parsers of its subcommands."""
+    parser = _Parser(
+        prog="pipekit",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    commands: dict[str, _Parser] = {}
+
+    def command(
+        name: str, run: Callable[[argparse.Namespace], int], summary: str, epilog: str
+    ) -> _Parser:
+        sub: _Parser = subparsers.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.set_defaults(run=run)
+        commands[name] = sub
+        return sub
+
+    demo_parser = command(
+        "demo",
+        _demo,
+        "take a tour of the rules on a fresh workspace (writes no file)",
+        "example:\n  pipekit demo --no-color | less\n",
+    )
+    demo_parser.add_argument("--no-color", action="store_true", help=_NO_COLOR_HELP)
+
+    init = command(
+        "init",
+        _init,
+        "write a new workspace document",
+        "The workspace has one pipeline with Kommo's default stages, no leads,\n"
+        "and revision 0.\n\n"
+        "example:\n  pipekit init sales.json --incoming\n",
+    )
+    init.add_argument("file", metavar="FILE", help="the document to write")
+    init.add_argument("--incoming", action="store_true", help="switch the incoming leads stage on")
+    init.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    show = command(
+        "show",
+        _show,
+        "draw a pipeline of a workspace document as a board",
+        "One column per stage: its name, colour and id, its lead count and the\n"
+        "total price of its leads. The width is the terminal's (COLUMNS overrides).\n\n"
+        "example:\n  pipekit show sales.json --leads\n",
+    )
+    show.add_argument("file", metavar="FILE", help="a workspace document")
+    show.add_argument(
+        "--pipeline", type=int, metavar="ID", help="the pipeline to draw (default: the main one)"
+    )
+    show.add_argument("--leads", action="store_true", help="list the leads under each stage")
+    show.add_argument("--no-color", action="store_true", help=_NO_COLOR_HELP)
+
+    apply_parser = command(
+        "apply",
+        _apply,
+        "apply JSON commands, one a line, to a workspace document",
+        "Each line of COMMANDS is one command in pipekit's JSON format (blank lines\n"
+        "are skipped), such as:\n\n"
+        '  {"type": "CreateLead", "name": "ACME", "price": 150000}\n'
+        '  {"type": "MoveLead", "lead_id": 1, "stage_id": 145}\n\n'
+        "The commands are applied in order, all at the time --at. The first one\n"
+        "refused stops the run: its line number, error code and message go to\n"
+        "standard error, the exit code is 1, and FILE is left as it was. Otherwise\n"
+        "FILE is replaced in one step (a temporary file, then a rename).\n\n"
+        "examples:\n"
+        "  pipekit apply sales.json commands.jsonl --dry-run\n"
+        f"  pipekit plan sales.json desired.toml | pipekit apply sales.json --at {_EXAMPLE_TIME}\n",
+    )
+    apply_parser.add_argument("file", metavar="FILE", help="the workspace document to change")
+    apply_parser.add_argument(
+        "commands",
+        metavar="COMMANDS",
+        nargs="?",
+        help="a file of JSON commands, one a line (left out, or -: standard input)",
+    )
+    apply_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the events, one JSON document a line, and write nothing",
+    )
+    apply_parser.add_argument(
+        "--at",
+        type=_time,
+        metavar="TIME",
+        help="when the commands happen, ISO 8601 with its UTC offset (default: now)",
+    )
+
+    check = command(
+        "check",
+        _check,
+        "check that a file is a valid workspace document",
+        "A bad document is reported with the JSON Pointer of the place at fault.\n\n"
+        "example:\n  pipekit check sales.json\n",
+    )
+    check.add_argument("file", metavar="FILE", help="the document to check")
+
+    kommo = command(
+        "import-kommo",
+        _import_kommo,
+        "write a workspace document from a Kommo API v4 pipelines body",
+        "KOMMO.json is the body of GET /api/v4/leads/pipelines, or of one pipeline.\n\n"
+        "example:\n  pipekit import-kommo pipelines.json -o sales.json\n",
+    )
+    kommo.add_argument("kommo", metavar="KOMMO.json", help="the JSON body Kommo sent")
+    kommo.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="the document to write"
+    )
+    kommo.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    plan_parser = command(
+        "plan",
+        _plan,
+        "print the commands that turn a pipeline into the one a TOML file describes",
+        "DESIRED lists the open stages in order; stages are matched to the\n"
+        "pipeline's by name (ignoring case), others are added or deleted:\n\n"
+        '  name = "Sales"     # optional, as are incoming = true|false,\n'
+        '  won = "Paid"       # and lost = "..."\n\n'
+        "  [[stages]]\n"
+        '  name = "Initial Contact"\n'
+        '  color = "#fffeb2"  # optional\n\n'
+        "  [[stages]]\n"
+        '  name = "Demo"\n\n'
+        "The commands are printed as JSON lines, ready for pipekit apply.\n\n"
+        "example:\n  pipekit plan sales.json desired.toml | pipekit apply sales.json\n",
+    )
+    plan_parser.add_argument("file", metavar="FILE", help="a workspace document")
+    plan_parser.add_argument("desired", metavar="DESIRED", help="a TOML file: the pipeline wanted")
+    plan_parser.add_argument(
+        "--pipeline",
+        type=int,
+        metavar="ID",
+        help="the pipeline to plan for (default: the main one)",
+    )
+    return parser, commands
