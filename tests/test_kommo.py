@@ -310,9 +310,16 @@ class TestFromKommo:
         noisy["_embedded"]["unknown"] = True
         assert from_kommo(body(noisy) | {"_links": {}, "_page": 1}) == plain
 
-    def test_reads_one_pipeline_as_the_main_one_whatever_is_main_says(self) -> None:
-        workspace = from_kommo(kommo_pipeline(4, "Partners", is_main=False))
+    def test_reads_one_main_pipeline_alone(self) -> None:
+        workspace = from_kommo(kommo_pipeline(4, "Partners", is_main=True))
         assert workspace.main_pipeline_id == 4
+
+    def test_refuses_one_pipeline_alone_that_is_not_the_main_one(self) -> None:
+        with pytest.raises(
+            KommoFormatError, match="exactly one pipeline must have is_main"
+        ) as info:
+            from_kommo(kommo_pipeline(4, "Partners", is_main=False))
+        assert (info.value.path, info.value.rule) == ("/is_main", "W3")
 
 
 _SHAPE_CASES: Final[list[tuple[str, Any, str, str]]] = [
@@ -468,14 +475,21 @@ _RULE_CASES: Final[list[tuple[str, Payload, str, str, str]]] = [
     (
         "won after lost by sort",
         _with_statuses(status(5, "A", 20), won(12_000), lost()),
-        _S,
+        f"{_S}/1",
         "R1",
         "the last two stages must be the won stage",
     ),
     (
         "an open stage after won",
         _with_statuses(status(5, "A", 20), won(), status(6, "B", 10_500), lost()),
-        _S,
+        f"{_S}/2",
+        "R1",
+        "the last two stages must be the won stage",
+    ),
+    (
+        "an open stage after lost",
+        _with_statuses(status(5, "A", 20), won(), lost(), status(6, "B", 12_000)),
+        f"{_S}/3",
         "R1",
         "the last two stages must be the won stage",
     ),
@@ -966,9 +980,13 @@ class TestRoundTrips:
     def test_a_single_pipeline_reads_as_its_list_body(self, case: KommoCase) -> None:
         expected = case.expected["_embedded"]["pipelines"]
         for pipeline in case.payload["_embedded"]["pipelines"]:
+            if not pipeline["is_main"]:
+                with pytest.raises(KommoFormatError, match="exactly one pipeline"):
+                    from_kommo(pipeline)
+                continue
             (written,) = to_kommo(from_kommo(pipeline))["_embedded"]["pipelines"]
             listed = next(item for item in expected if item["id"] == pipeline["id"])
-            assert written == listed | {"sort": 1, "is_main": True}
+            assert written == listed | {"sort": 1}
 
 
 # -- fuzzing ---------------------------------------------------------------------------
@@ -1280,15 +1298,17 @@ class TestKommoRequestsRefuse:
         error = caught.value
         assert (error.pipeline_id, error.stage_id) == (1, 145)
         assert (error.color, error.nearest) == (Color("#99ccff"), Color("#98cbff"))
+        assert error.stage_name == "Offer Made"
         assert str(error) == (
-            "Kommo cannot write stage 145 of pipeline 1: the colour #99ccff is not one of"
-            " the 21 colours Kommo accepts; the nearest is #98cbff"
+            "Kommo cannot write stage 'Offer Made' (id 145) of pipeline 1: the colour #99ccff"
+            " is not one of the 21 colours Kommo accepts; the nearest is #98cbff"
         )
 
     def test_an_added_stage_off_the_palette_by_the_id_pipekit_gives_it(self) -> None:
-        with pytest.raises(KommoWriteError, match="not one of the 21 colours") as caught:
+        with pytest.raises(KommoWriteError, match=r"stage 'Demo' \(id 147\)") as caught:
             kommo_requests(new_workspace(), [AddStage(1, "Demo", color="#000")])
-        assert (caught.value.stage_id, caught.value.nearest) == (147, Color("#ff8f92"))
+        error = caught.value
+        assert (error.stage_id, error.stage_name, error.nearest) == (147, "Demo", Color("#ff8f92"))
 
     def test_picks_the_first_palette_colour_of_two_as_near(self) -> None:
         # #fff4b2 lies halfway between #fffeb2 (first in the palette) and #ffeab2 (fourth).
@@ -1306,6 +1326,7 @@ class TestKommoRequestsRefuse:
             None,
             None,
         )
+        assert error.stage_name is None
 
     @pytest.mark.parametrize(
         "command",
@@ -1352,7 +1373,7 @@ class TestKommoWriteError:
             kommo_requests(new_workspace(), [RecolorStage(1, 145, "#99ccff")])
         copied = pickle.loads(pickle.dumps(caught.value))
         assert type(copied) is KommoWriteError
-        facts = ("reason", "pipeline_id", "stage_id", "color", "nearest")
+        facts = ("reason", "pipeline_id", "stage_id", "stage_name", "color", "nearest")
         assert [getattr(copied, f) for f in facts] == [getattr(caught.value, f) for f in facts]
         assert str(copied) == str(caught.value)
 

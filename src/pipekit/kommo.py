@@ -135,8 +135,8 @@ class KommoFormatError(DecodeError):
 class KommoWriteError(RuleViolation):
     """A command pipekit accepts that Kommo's API cannot carry; ``reason`` says why.
 
-    ``pipeline_id`` and ``stage_id`` name the pipeline and stage concerned (``None``
-    when the command names none). When the cause is a colour outside
+    ``pipeline_id``, ``stage_id`` and ``stage_name`` name the pipeline and stage
+    concerned (``None`` when the command names none). When the cause is a colour outside
     :data:`~pipekit.KOMMO_PALETTE`, ``color`` holds it and ``nearest`` the palette
     colour closest to it (by distance in RGB, the first in palette order on a tie);
     otherwise both are ``None``.
@@ -150,27 +150,32 @@ class KommoWriteError(RuleViolation):
         *,
         pipeline_id: int | None = None,
         stage_id: int | None = None,
+        stage_name: str | None = None,
         color: Color | None = None,
         nearest: Color | None = None,
     ) -> None:
         self.reason = reason
         self.pipeline_id = pipeline_id
         self.stage_id = stage_id
+        self.stage_name = stage_name
         self.color = color
         self.nearest = nearest
         where = "" if stage_id is None else f" stage {stage_id} of"
+        if stage_name is not None:
+            where = f" stage {stage_name!r} (id {stage_id}) of"
         where += "" if pipeline_id is None else f" pipeline {pipeline_id}"
         super().__init__(f"Kommo cannot write{where or ' this'}: {reason}")
 
     @classmethod
-    def _off_palette(cls, pipeline_id: int, stage_id: int, color: Color) -> KommoWriteError:
-        nearest = _nearest(color)
+    def _off_palette(cls, pipeline_id: int, stage: Stage) -> KommoWriteError:
+        nearest = _nearest(stage.color)
         return cls(
-            f"the colour {color} is not one of the {len(KOMMO_PALETTE)} colours Kommo accepts;"
-            f" the nearest is {nearest}",
+            f"the colour {stage.color} is not one of the {len(KOMMO_PALETTE)} colours Kommo"
+            f" accepts; the nearest is {nearest}",
             pipeline_id=pipeline_id,
-            stage_id=stage_id,
-            color=color,
+            stage_id=stage.id,
+            stage_name=stage.name,
+            color=stage.color,
             nearest=nearest,
         )
 
@@ -297,10 +302,28 @@ def _read_pipeline(data: object, path: str) -> _Read[Pipeline]:
             archived=archived,
         )
     except InvalidPipeline as error:
-        raise KommoFormatError._breaking(
-            _pointer(error.where, "stages", path, where, statuses), error.rule, error.reason
-        ) from None
+        blamed = _pointer(error.where, "stages", path, where, statuses)
+        if error.where == ("stages",) and error.rule == "R1":
+            blamed = _misplaced_terminal(statuses) or blamed
+        raise KommoFormatError._breaking(blamed, error.rule, error.reason) from None
     return _Read(path, sort, pipeline_id, built, is_main)
+
+
+def _misplaced_terminal(statuses: list[_Read[Stage]]) -> str | None:
+    """Return the pointer of the status whose sort breaks the won-then-lost ending.
+
+    With a won and a lost status both there, the one at fault is the won status
+    when it sorts after the lost one, else the first other status that sorts after
+    the won one. Without both, no single status is at fault.
+    """
+    kinds = [status.value.kind for status in statuses]
+    if StageKind.WON not in kinds or StageKind.LOST not in kinds:
+        return None
+    won, lost = kinds.index(StageKind.WON), kinds.index(StageKind.LOST)
+    if won > lost:
+        return statuses[won].path
+    after = [index for index in range(won + 1, len(statuses)) if index != lost]
+    return statuses[after[0]].path if after else None
 
 
 def _order(item: _Read[Any]) -> tuple[int, int]:
@@ -341,8 +364,8 @@ def from_kommo(payload: object) -> Workspace:
     (even when it names another pipeline), ``is_unsorted_on`` (incoming leads are on
     exactly when a ``type`` 1 status is there), and any other field. ``is_archive``
     gives :attr:`Pipeline.archived <pipekit.Pipeline.archived>`, false when absent.
-    Of a list, exactly one pipeline must have ``is_main`` true; one pipeline read
-    alone is the main pipeline of the result, whatever its ``is_main`` says.
+    Exactly one pipeline must have ``is_main`` true, so a single pipeline read alone
+    must be the main one.
 
     Raises :class:`KommoFormatError` for any payload that is not such a body, or
     whose data breaks a pipekit rule, with the pointer of the offending place; it
@@ -351,18 +374,20 @@ def from_kommo(payload: object) -> Workspace:
     root = _object(payload, "")
     embedded = _object(_field(root, "_embedded", ""), "/_embedded")
     if "statuses" in embedded:
-        single = _read_pipeline(root, "")
-        return _workspace([single], single.id, "")
-    where = "/_embedded/pipelines"
-    items = _read(embedded, "pipelines", "/_embedded", list, "an array")
-    pipelines = sorted(
-        (_read_pipeline(item, f"{where}/{index}") for index, item in enumerate(items)),
-        key=_order,
-    )
+        where = ""
+        pipelines = [_read_pipeline(root, "")]
+    else:
+        where = "/_embedded/pipelines"
+        items = _read(embedded, "pipelines", "/_embedded", list, "an array")
+        pipelines = sorted(
+            (_read_pipeline(item, f"{where}/{index}") for index, item in enumerate(items)),
+            key=_order,
+        )
     mains = [pipeline for pipeline in pipelines if pipeline.is_main]
     if len(mains) != 1:
+        blamed = mains[1] if mains else pipelines[0] if len(pipelines) == 1 else None
         raise KommoFormatError._breaking(
-            where if not mains else f"{mains[1].path}/is_main",
+            where if blamed is None else f"{blamed.path}/is_main",
             "W3",
             f"exactly one pipeline must have is_main true, {len(mains)} have it",
         )
@@ -562,7 +587,7 @@ def _requests_for(event: Event, workspace: Workspace, table: _SortTable) -> list
     """Return the requests that carry *event* out; *workspace* is the state after it."""
     match event:
         case StageAdded(pipeline_id=pipeline_id, stage=stage):
-            _check_palette(pipeline_id, stage.id, stage.color)
+            _check_palette(pipeline_id, stage)
             sort, renumbered = _place(workspace.pipeline(pipeline_id), stage.id, table)
             body: JSON = [{"name": stage.name, "sort": sort, "color": stage.color.hex}]
             return [*renumbered, KommoRequest("POST", f"{_PIPELINES}/{pipeline_id}/statuses", body)]
@@ -574,11 +599,11 @@ def _requests_for(event: Event, workspace: Workspace, table: _SortTable) -> list
             ]
         case StageRenamed(pipeline_id=pipeline_id, stage_id=stage_id, name=name):
             return [KommoRequest("PATCH", _status_path(pipeline_id, stage_id), {"name": name})]
-        case StageRecolored(pipeline_id=pipeline_id, stage_id=stage_id, color=color):
-            _check_palette(pipeline_id, stage_id, color)
-            return [
-                KommoRequest("PATCH", _status_path(pipeline_id, stage_id), {"color": color.hex})
-            ]
+        case StageRecolored(pipeline_id=pipeline_id, stage_id=stage_id):
+            recolored = workspace.pipeline(pipeline_id).stage(stage_id)
+            _check_palette(pipeline_id, recolored)
+            body = {"color": recolored.color.hex}
+            return [KommoRequest("PATCH", _status_path(pipeline_id, stage_id), body)]
         case StageDeleted(pipeline_id=pipeline_id, stage_id=stage_id):
             del table[pipeline_id][stage_id]
             return [KommoRequest("DELETE", _status_path(pipeline_id, stage_id))]
@@ -593,9 +618,9 @@ def _requests_for(event: Event, workspace: Workspace, table: _SortTable) -> list
             return []
 
 
-def _check_palette(pipeline_id: int, stage_id: int, color: Color) -> None:
-    if color not in PALETTE_INDEX:
-        raise KommoWriteError._off_palette(pipeline_id, stage_id, color)
+def _check_palette(pipeline_id: int, stage: Stage) -> None:
+    if stage.color not in PALETTE_INDEX:
+        raise KommoWriteError._off_palette(pipeline_id, stage)
 
 
 def _place(pipeline: Pipeline, stage_id: int, table: _SortTable) -> tuple[int, list[KommoRequest]]:
