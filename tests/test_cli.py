@@ -435,6 +435,23 @@ class TestApply:
             sys.stdin.seek(0)
         assert snapshot(sales) == before
 
+    def test_a_name_that_utf8_cannot_write_is_one_line_and_leaves_the_file(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        sales: Path,
+        tmp_path: Path,
+    ) -> None:
+        before = snapshot(sales)
+        monkeypatch.setattr(sys, "stdin", Stdin('{"type": "CreateLead", "name": "\\ud800"}\n'))
+        result = run(capsys, "apply", sales, "--at", AT_TEXT)
+        assert (result.status, result.out) == (1, "")
+        assert one_line(result.err) == (
+            "pipekit: cannot write '\\ud800': text must be valid Unicode, without lone surrogates"
+        )
+        assert snapshot(sales) == before
+        assert [entry.name for entry in tmp_path.iterdir()] == [sales.name]
+
     def test_a_missing_commands_file_is_one_line(
         self, capsys: pytest.CaptureFixture[str], sales: Path, tmp_path: Path
     ) -> None:

@@ -84,6 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pipekit: interrupted", file=sys.stderr)
         return 130
+    except UnicodeEncodeError as error:
+        # JSON lets a name hold a lone surrogate ("\ud800"), which R7 does not
+        # refuse but UTF-8 cannot encode: say so in one line, not a traceback.
+        print(
+            f"pipekit: cannot write {error.object[error.start : error.end]!r}: text must be"
+            " valid Unicode, without lone surrogates",
+            file=sys.stderr,
+        )
+        return 1
     except BrokenPipeError:
         # The reader left early (pipekit show FILE | head -3). Python would complain
         # again when it flushes stdout on the way out, so point stdout at nothing.
