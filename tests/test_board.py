@@ -9,7 +9,7 @@ from typing import Final
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipekit import (
@@ -217,6 +217,9 @@ class TestLayout:
             workspace, 1, width=MIN_WIDTH, color=False, leads=True
         )
 
+    # Drawing whole workspaces is slow to generate on a busy machine; the check is the
+    # property, not the generation speed.
+    @settings(suppress_health_check=[HealthCheck.too_slow])
     @given(st.data(), workspaces(), st.integers(20, 200), st.booleans(), st.booleans())
     def test_no_line_is_wider_than_the_width(
         self, data: st.DataObject, workspace: Workspace, width: int, leads: bool, color: bool
