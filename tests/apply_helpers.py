@@ -30,6 +30,7 @@ def unchanged(workspace: Workspace) -> Iterator[None]:
     revision, leads = workspace.revision, dict(workspace.leads)
     pipelines, reasons = workspace.pipelines, workspace.loss_reasons
     main = workspace.main_pipeline_id
+    automations = workspace.automations
     totals = [workspace.stage_totals(pipeline.id) for pipeline in pipelines]
     yield
     assert workspace == snapshot
@@ -38,6 +39,7 @@ def unchanged(workspace: Workspace) -> Iterator[None]:
     assert workspace.pipelines == pipelines
     assert workspace.loss_reasons == reasons
     assert workspace.main_pipeline_id == main
+    assert workspace.automations == automations
     assert [workspace.stage_totals(pipeline.id) for pipeline in pipelines] == totals
 
 
@@ -52,10 +54,13 @@ def checked(workspace: Workspace) -> Workspace:
         next_pipeline_id=workspace.next_pipeline_id,
         next_lead_id=workspace.next_lead_id,
         next_loss_reason_id=workspace.next_loss_reason_id,
+        automations=workspace.automations,
+        next_automation_id=workspace.next_automation_id,
     )
     assert rebuilt == workspace
     for pipeline in workspace.pipelines:
         assert workspace.stage_totals(pipeline.id) == rebuilt.stage_totals(pipeline.id)
+        assert workspace.automations_of(pipeline.id) == rebuilt.automations_of(pipeline.id)
     return workspace
 
 

@@ -29,8 +29,10 @@ import pipekit
 import pipekit.codec
 from pipekit import (
     AcceptLead,
+    AddAutomation,
     AddLossReason,
     AddStage,
+    Automation,
     Color,
     Command,
     CreateLead,
@@ -41,9 +43,12 @@ from pipekit import (
     DeleteLossReason,
     DeletePipeline,
     DeleteStage,
+    DisableAutomation,
     DisableIncoming,
+    EnableAutomation,
     EnableIncoming,
     Event,
+    HostAction,
     InvalidPipeline,
     Lead,
     LeadCreated,
@@ -52,10 +57,12 @@ from pipekit import (
     MoveLead,
     MovePipeline,
     MoveStage,
+    MoveTo,
     PipekitError,
     Pipeline,
     PipelineCreated,
     RecolorStage,
+    RemoveAutomation,
     RenameLossReason,
     RenamePipeline,
     RenameStage,
@@ -64,6 +71,8 @@ from pipekit import (
     SetMainPipeline,
     Stage,
     StageKind,
+    Trigger,
+    UpdateAutomation,
     WinLead,
     Workspace,
     apply,
@@ -78,7 +87,8 @@ from tests.strategies import color_texts, colors, names, pipelines
 COMMAND_CLASSES: Final[tuple[type[Any], ...]] = typing.get_args(Command)
 EVENT_CLASSES: Final[tuple[type[Any], ...]] = typing.get_args(Event)
 VALUE_CLASSES: Final[tuple[type[Any], ...]] = (Workspace, Pipeline, Stage, Color, Lead, LossReason)
-ALL_KINDS: Final = (*VALUE_CLASSES, *COMMAND_CLASSES, *EVENT_CLASSES)
+AUTOMATION_CLASSES: Final[tuple[type[Any], ...]] = (Automation, MoveTo, HostAction)
+ALL_KINDS: Final = (*VALUE_CLASSES, *AUTOMATION_CLASSES, *COMMAND_CLASSES, *EVENT_CLASSES)
 
 START: Final = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 ZONES: Final = (
@@ -145,6 +155,52 @@ def leads() -> st.SearchStrategy[Lead]:
     )
 
 
+# A host action's params: any JSON object, finite floats included.
+_PARAM_SCALARS: Final = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+)
+PARAMS: Final = st.dictionaries(
+    st.text(max_size=6),
+    st.recursive(
+        _PARAM_SCALARS,
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=6), children, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    max_size=4,
+)
+
+
+def actions() -> st.SearchStrategy[MoveTo | HostAction]:
+    """Valid actions of both kinds."""
+    return st.one_of(
+        st.builds(MoveTo, stage_id=_IDS, pipeline_id=st.none() | _IDS),
+        st.builds(HostAction, kind=names(max_size=20), params=PARAMS),
+    )
+
+
+def automations() -> st.SearchStrategy[Automation]:
+    """Valid automations on their own (one alone does not know its workspace)."""
+    return st.builds(
+        Automation,
+        id=_IDS,
+        pipeline_id=_IDS,
+        stage_ids=st.lists(_IDS, min_size=1, max_size=4, unique=True).map(tuple),
+        trigger=st.sampled_from(Trigger),
+        action=actions(),
+        delay=st.timedeltas(min_value=timedelta(0)),
+        min_price=st.none() | st.integers(0, 10**6),
+        max_price=st.none() | st.integers(10**6, 10**15),
+        enabled=st.booleans(),
+    )
+
+
 # Commands check nothing when built, so any value of the field's type is a command.
 # Colours are given as strings: a command keeps the colour as it was given.
 _TEXTS: Final = st.text(max_size=40)
@@ -157,6 +213,10 @@ _FIELD_VALUES: Final[dict[object, st.SearchStrategy[Any]]] = {
     int | None: st.none() | st.integers(),
     Color | str: _COLOUR_STRINGS,
     Color | str | None: st.none() | _COLOUR_STRINGS,
+    tuple[int, ...]: st.lists(st.integers(), max_size=4).map(tuple),
+    Trigger: st.sampled_from(Trigger),
+    MoveTo | HostAction: actions(),
+    timedelta: st.timedeltas(),
 }
 
 
@@ -186,6 +246,8 @@ _GROWING: Final[tuple[type[Any], ...]] = (
     *(RenamePipeline, MovePipeline, SetMainPipeline, DeletePipeline),
     *(AddStage, RenameStage, RecolorStage, MoveStage, DeleteStage, DeleteStage),
     *(RenameTerminal, EnableIncoming, EnableIncoming, DisableIncoming),
+    *(AddAutomation,) * 4,
+    *(UpdateAutomation, EnableAutomation, DisableAutomation, DisableAutomation, RemoveAutomation),
 )
 
 
@@ -288,6 +350,28 @@ def _grow_command(draw: st.DrawFn, workspace: Workspace) -> Command:
         return DeleteStage(pid, stage_id, move_leads_to=draw(st.none() | st.sampled_from(open_ids)))
     if kind is RenameTerminal:
         return RenameTerminal(pid, draw(st.sampled_from([StageKind.WON, StageKind.LOST])), name())
+    if kind in (AddAutomation, UpdateAutomation):
+        watched = tuple(draw(st.lists(st.sampled_from(open_ids), min_size=1, unique=True)))
+        action = draw(actions().filter(lambda action: isinstance(action, HostAction)))
+        if draw(st.booleans()):
+            action = MoveTo(draw(st.sampled_from([s.id for s in pipeline.stages])))
+        settings = (
+            draw(st.sampled_from(Trigger)),
+            action,
+            draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=90))),
+            draw(st.none() | st.integers(0, 1000)),
+            draw(st.none() | st.integers(1000, 10**9)),
+        )
+        if kind is AddAutomation:
+            return AddAutomation(pid, watched, *settings)
+        known = [automation.id for automation in workspace.automations_of(pid)]
+        automation_id = draw(st.sampled_from(known or [workspace.next_automation_id]))
+        return UpdateAutomation(automation_id, watched, *settings)
+    if kind in (EnableAutomation, DisableAutomation, RemoveAutomation):
+        known = [automation.id for automation in workspace.automations]
+        return typing.cast(
+            Command, kind(draw(st.sampled_from(known or [workspace.next_automation_id])))
+        )
     assert kind is EnableIncoming
     default = "Incoming leads"
     return EnableIncoming(
@@ -361,6 +445,8 @@ def values() -> st.SearchStrategy[Any]:
         colors(),
         leads(),
         loss_reasons(),
+        automations(),
+        actions(),
         commands(),
         events(),
     )
@@ -489,16 +575,21 @@ def text_of(document: Any) -> str:
 
 
 def assert_plain_json(document: Any) -> None:
-    """Assert *document* holds only dict (str keys, sorted), list, str, int, bool and None."""
-    pending = [document]
+    """Assert *document* holds only dict (str keys, sorted), list, str, int, bool and None.
+
+    A host action's ``params`` may also hold finite floats: they are the host's JSON.
+    """
+    pending: list[tuple[Any, bool]] = [(document, False)]
     while pending:
-        value = pending.pop()
+        value, in_params = pending.pop()
         if isinstance(value, dict):
             assert all(type(key) is str for key in value), value
             assert list(value) == sorted(value), f"keys out of order: {list(value)}"
-            pending.extend(value.values())
+            pending.extend((item, in_params or key == "params") for key, item in value.items())
         elif isinstance(value, list):
-            pending.extend(value)
+            pending.extend((item, in_params) for item in value)
+        elif in_params and type(value) is float:
+            assert math.isfinite(value), repr(value)
         else:
             assert value is None or type(value) in (str, int, bool), repr(value)
 
@@ -726,6 +817,11 @@ class TestRoundTrip:
             RenameLossReason(2, "Budget cut"),
             DeleteLossReason(2),
             AddLossReason("Bad timing"),
+            AddAutomation(1, (144,), Trigger.ENTERED, HostAction("send_email", {"to": ["a"]})),
+            UpdateAutomation(1, (144, 145), Trigger.LEFT, MoveTo(142), delay=timedelta(hours=1)),
+            DisableAutomation(1),
+            EnableAutomation(1),
+            RemoveAutomation(1),
         ):
             applied = apply(workspace, command, at=START)
             workspace = applied.workspace
@@ -767,6 +863,8 @@ class TestOutput:
             next_pipeline_id=workspace.next_pipeline_id,
             next_lead_id=workspace.next_lead_id,
             next_loss_reason_id=workspace.next_loss_reason_id,
+            automations=list(workspace.automations),
+            next_automation_id=workspace.next_automation_id,
         )
         assert by_hand == workspace
         assert text_of(dump(by_hand)) == text_of(dump(workspace))
@@ -1457,7 +1555,7 @@ class TestDecodeError:
 def test_the_kinds_cover_every_command_and_event() -> None:
     assert {cls.__name__ for cls in COMMAND_CLASSES} == set(pipekit.commands.__all__) - {"Command"}
     assert {cls.__name__ for cls in EVENT_CLASSES} == set(pipekit.events.__all__) - {"Event"}
-    assert len(set(ALL_KINDS)) == 6 + 23 + 21
+    assert len(set(ALL_KINDS)) == 6 + 3 + 28 + 26
 
 
 class TestBooleans:
@@ -1466,3 +1564,128 @@ class TestBooleans:
         with pytest.raises(pipekit.DecodeError, match="expected a boolean") as info:
             load_command({"type": "CreateLead", "name": "ACME", "incoming": value})
         assert info.value.path == "/incoming"
+
+
+class TestAutomations:
+    """Automations in documents: delays in microseconds, tagged actions, frozen params."""
+
+    def wired(self) -> Workspace:
+        workspace = rich_workspace()
+        for command in (
+            AddAutomation(1, (144,), Trigger.ENTERED, HostAction("send_email", {"to": ["a"]})),
+            AddAutomation(
+                1, (145,), Trigger.LEFT, MoveTo(144, 2), delay=timedelta(days=1, microseconds=5)
+            ),
+        ):
+            workspace = apply(workspace, command, at=START).workspace
+        return workspace
+
+    def test_a_document_stored_before_automations_existed_loads_with_none(self) -> None:
+        document = rich_document()
+        del document["automations"], document["next_automation_id"]
+        loaded = load(Workspace, document)
+        assert loaded.automations == ()
+        assert loaded.next_automation_id == 1
+        assert loaded == rich_workspace()
+
+    def test_automations_are_always_written_and_read_back(self) -> None:
+        document = rich_document()
+        assert (document["automations"], document["next_automation_id"]) == ([], 1)
+        wired = self.wired()
+        assert load(Workspace, dump(wired)) == wired
+
+    def test_delay_is_whole_microseconds_and_actions_are_tagged(self) -> None:
+        document = dump(self.wired())
+        assert isinstance(document, dict)
+        first, second = document["automations"]
+        assert second["delay"] == 86_400_000_005
+        assert second["trigger"] == "left"
+        assert second["action"] == {"pipeline_id": 2, "stage_id": 144, "type": "MoveTo"}
+        assert first["action"] == {
+            "kind": "send_email",
+            "params": {"to": ["a"]},
+            "type": "HostAction",
+        }
+
+    def test_params_keys_are_written_sorted(self) -> None:
+        assert dump(HostAction("x", {"b": 1, "a": {"d": 2, "c": 3}})) == {
+            "kind": "x",
+            "params": {"a": {"c": 3, "d": 2}, "b": 1},
+            "type": "HostAction",
+        }
+
+    @pytest.mark.parametrize(
+        ("action", "path", "match"),
+        [
+            (
+                {"stage_id": 144},
+                "/action",
+                "missing the field 'type' .one of 'MoveTo', 'HostAction'.",
+            ),
+            ({"type": "Teleport"}, "/action/type", "got 'Teleport'"),
+            ([1], "/action", "expected an object, got an array"),
+            ({"type": "HostAction", "kind": "x", "params": []}, "/action/params", "an object"),
+            (
+                {"type": "HostAction", "kind": "x", "params": {"n": math.nan}},
+                "/action/params/n",
+                "a finite number",
+            ),
+            (
+                {"type": "HostAction", "kind": "x", "params": {"n": {1, 2}}},
+                "/action/params/n",
+                r"a set \(not JSON\)",
+            ),
+            (
+                {"type": "HostAction", "kind": "x", "params": {1: "a"}},
+                "/action/params",
+                "keys must be strings",
+            ),
+            ({"type": "MoveTo", "stage_id": 144, "kind": "x"}, "/action/kind", "unknown field"),
+        ],
+    )
+    def test_a_bad_action_is_refused_at_its_place(self, action: Any, path: str, match: str) -> None:
+        document = {
+            "type": "AddAutomation",
+            "pipeline_id": 1,
+            "stage_ids": [144],
+            "trigger": "entered",
+            "action": action,
+        }
+        with pytest.raises(DecodeError, match=match) as caught:
+            load_command(document)
+        assert caught.value.path == path
+
+    def test_params_nested_too_deep_are_refused_without_recursing(self) -> None:
+        action = {"type": "HostAction", "kind": "x", "params": nested_objects(10_000)}
+        with pytest.raises(DecodeError, match="at most 32 levels"):
+            load(HostAction, action)
+        fits = {"type": "HostAction", "kind": "x", "params": nested_objects(31)}
+        assert load(HostAction, fits) == HostAction("x", nested_objects(31))
+
+    @pytest.mark.parametrize("delay", [10**30, -(10**30), True, 1.5])
+    def test_a_delay_that_is_no_duration_is_refused(self, delay: Any) -> None:
+        document = {
+            "type": "AddAutomation",
+            "pipeline_id": 1,
+            "stage_ids": [144],
+            "trigger": "entered",
+            "action": {"type": "MoveTo", "stage_id": 145},
+            "delay": delay,
+        }
+        with pytest.raises(DecodeError) as caught:
+            load_command(document)
+        assert caught.value.path == "/delay"
+
+    def test_a_broken_automation_rule_is_refused_at_its_place(self) -> None:
+        document = dump(self.wired())
+        assert isinstance(document, dict)
+        document["automations"][1]["delay"] = -1
+        with pytest.raises(DecodeError, match="delay is at least 0") as caught:
+            load(Workspace, document)
+        assert caught.value.path == "/automations/1/delay"
+        document = dump(self.wired())
+        assert isinstance(document, dict)
+        document["automations"][0]["stage_ids"] = [999]
+        with pytest.raises(DecodeError, match=r"\(D1\)") as caught:
+            load(Workspace, document)
+        assert caught.value.path == "/automations/0"

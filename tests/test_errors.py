@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,8 +14,10 @@ import pipekit.commands
 import pipekit.errors
 import pipekit.events
 from pipekit import (
+    AutomationLimitReached,
     CreateLead,
     DeleteLossReason,
+    DuplicateAutomationId,
     DuplicateLeadId,
     DuplicateLossReasonId,
     DuplicateName,
@@ -24,11 +26,13 @@ from pipekit import (
     IncomingDisabled,
     IncomingNotEmpty,
     InvalidColor,
+    InvalidDelay,
     InvalidEvent,
     InvalidId,
     InvalidName,
     InvalidPipeline,
     InvalidPrice,
+    InvalidPriceRange,
     InvalidStageId,
     InvalidTarget,
     InvalidWorkspace,
@@ -47,6 +51,7 @@ from pipekit import (
     StageKind,
     StageLimitReached,
     StageLocked,
+    UnknownAutomation,
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
@@ -166,8 +171,43 @@ WORKSPACE_NAMES = {
 # The names the persistence issue makes importable from pipekit.
 PERSISTENCE_NAMES = {"replay", "DecodeError"}
 KOMMO_NAMES = {"plan"}
+# The names the Digital Pipeline issue (7) fixes, as far as its first increment goes.
+AUTOMATION_COMMAND_NAMES = {
+    "AddAutomation",
+    "UpdateAutomation",
+    "EnableAutomation",
+    "DisableAutomation",
+    "RemoveAutomation",
+}
+AUTOMATION_EVENT_NAMES = {
+    "AutomationAdded",
+    "AutomationUpdated",
+    "AutomationEnabled",
+    "AutomationDisabled",
+    "AutomationRemoved",
+}
+AUTOMATION_NAMES = {
+    "Trigger",
+    "Automation",
+    "MoveTo",
+    "HostAction",
+    "Action",
+    "InvalidDelay",
+    "InvalidPriceRange",
+    "AutomationLimitReached",
+    "UnknownAutomation",
+    "DuplicateAutomationId",
+    *AUTOMATION_COMMAND_NAMES,
+    *AUTOMATION_EVENT_NAMES,
+}
 ISSUE_NAMES = (
-    CORE_NAMES | COMMAND_NAMES | EVENT_NAMES | WORKSPACE_NAMES | PERSISTENCE_NAMES | KOMMO_NAMES
+    CORE_NAMES
+    | COMMAND_NAMES
+    | EVENT_NAMES
+    | WORKSPACE_NAMES
+    | PERSISTENCE_NAMES
+    | KOMMO_NAMES
+    | AUTOMATION_NAMES
 )
 
 # What pipekit adds to them: the id errors (W6 asks to name the clash errors), the
@@ -184,6 +224,7 @@ ADDED_NAMES = {
     "Command",
     "Event",
     "MAX_PIPELINES",
+    "MAX_AUTOMATIONS",
 }
 
 CODES: list[tuple[type[PipekitError], str]] = [
@@ -220,10 +261,15 @@ CODES: list[tuple[type[PipekitError], str]] = [
     (LossReasonInUse, "loss_reason_in_use"),
     (InvalidWorkspace, "invalid_workspace"),
     (InvalidEvent, "invalid_event"),
+    (InvalidDelay, "invalid_delay"),
+    (InvalidPriceRange, "invalid_price_range"),
+    (AutomationLimitReached, "automation_limit_reached"),
+    (UnknownAutomation, "unknown_automation"),
+    (DuplicateAutomationId, "duplicate_automation_id"),
 ]
 ERRORS = [cls for cls, _ in CODES]
 VIOLATIONS = [cls for cls in ERRORS if cls not in (PipekitError, RuleViolation, RevisionConflict)]
-LOOKUPS = [UnknownStage, UnknownPipeline, UnknownLead, UnknownLossReason]
+LOOKUPS = [UnknownStage, UnknownPipeline, UnknownLead, UnknownLossReason, UnknownAutomation]
 
 # One instance of each error, the facts it must carry, and its message.
 EXAMPLES: list[tuple[PipekitError, dict[str, object], str]] = [
@@ -410,6 +456,31 @@ EXAMPLES: list[tuple[PipekitError, dict[str, object], str]] = [
         {"event": "LeadMoved", "reason": "lead 7 is not in stage 144"},
         "LeadMoved does not fit this workspace: lead 7 is not in stage 144",
     ),
+    (
+        InvalidDelay(timedelta(minutes=-2)),
+        {"delay": timedelta(minutes=-2)},
+        "an automation's delay is at least 0, got -120 seconds",
+    ),
+    (
+        InvalidPriceRange(500, 100),
+        {"min_price": 500, "max_price": 100},
+        "min_price 500 is above max_price 100: no price lies between them",
+    ),
+    (
+        AutomationLimitReached(3, 100),
+        {"pipeline_id": 3, "limit": 100},
+        "pipeline 3 holds the most automations allowed, 100",
+    ),
+    (
+        UnknownAutomation(8),
+        {"automation_id": 8, "value": 8},
+        "no automation has id 8",
+    ),
+    (
+        DuplicateAutomationId(2),
+        {"value": 2},
+        "the workspace already has an automation with id 2",
+    ),
 ]
 
 
@@ -438,12 +509,12 @@ class TestPublicNames:
     def test_all_lists_each_name_once(self) -> None:
         assert len(pipekit.__all__) == len(set(pipekit.__all__))
 
-    @pytest.mark.parametrize("name", sorted(COMMAND_NAMES))
+    @pytest.mark.parametrize("name", sorted(COMMAND_NAMES | AUTOMATION_COMMAND_NAMES))
     def test_every_command_comes_from_pipekit_commands(self, name: str) -> None:
         assert getattr(pipekit, name) is getattr(pipekit.commands, name)
         assert name in pipekit.commands.__all__
 
-    @pytest.mark.parametrize("name", sorted(EVENT_NAMES))
+    @pytest.mark.parametrize("name", sorted(EVENT_NAMES | AUTOMATION_EVENT_NAMES))
     def test_every_event_comes_from_pipekit_events(self, name: str) -> None:
         assert getattr(pipekit, name) is getattr(pipekit.events, name)
         assert name in pipekit.events.__all__

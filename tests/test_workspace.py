@@ -278,6 +278,8 @@ class TestConstruction:
             "next_pipeline_id",
             "next_lead_id",
             "next_loss_reason_id",
+            "automations",
+            "next_automation_id",
         ]
 
     def test_leads_loss_reasons_and_revision_are_optional(self) -> None:

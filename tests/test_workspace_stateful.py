@@ -24,11 +24,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from pipekit import (
     KOMMO_PALETTE,
+    MAX_AUTOMATIONS,
     MAX_PIPELINES,
     MAX_STAGES,
     AcceptLead,
+    AddAutomation,
     AddLossReason,
     AddStage,
+    AutomationLimitReached,
     Color,
     CreateLead,
     CreatePipeline,
@@ -37,19 +40,25 @@ from pipekit import (
     DeleteLossReason,
     DeletePipeline,
     DeleteStage,
+    DisableAutomation,
     DisableIncoming,
+    DuplicateAutomationId,
     DuplicateLeadId,
     DuplicateLossReasonId,
     DuplicateName,
     DuplicatePipelineId,
     DuplicateStageId,
+    EnableAutomation,
     EnableIncoming,
+    HostAction,
     IncomingDisabled,
     IncomingNotEmpty,
     InvalidColor,
+    InvalidDelay,
     InvalidId,
     InvalidName,
     InvalidPrice,
+    InvalidPriceRange,
     InvalidStageId,
     InvalidTarget,
     LastOpenStage,
@@ -62,11 +71,13 @@ from pipekit import (
     MoveLead,
     MovePipeline,
     MoveStage,
+    MoveTo,
     Pipeline,
     PipelineLimitReached,
     PipelineNotEmpty,
     PositionOutOfRange,
     RecolorStage,
+    RemoveAutomation,
     RenameLossReason,
     RenamePipeline,
     RenameStage,
@@ -76,10 +87,13 @@ from pipekit import (
     StageKind,
     StageLimitReached,
     StageLocked,
+    Trigger,
+    UnknownAutomation,
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
     UnknownStage,
+    UpdateAutomation,
     WinLead,
     Workspace,
     apply,
@@ -121,6 +135,18 @@ class NaiveLead(TypedDict):
 class NaiveReason(TypedDict):
     id: int
     name: str
+
+
+class NaiveAutomation(TypedDict):
+    id: int
+    pipeline_id: int
+    stage_ids: list[int]
+    trigger: str
+    action: object
+    delay: timedelta
+    min_price: int | None
+    max_price: int | None
+    enabled: bool
 
 
 class Refused(Exception):
@@ -219,6 +245,8 @@ class NaiveWorkspace:
         self.next_pipeline_id = 2
         self.next_lead_id = 1
         self.next_reason_id = 1
+        self.automations: list[NaiveAutomation] = []
+        self.next_automation_id = 1
 
     def copy(self) -> NaiveWorkspace:
         """A copy that shares nothing this one changes in place (datetimes never change)."""
@@ -229,6 +257,10 @@ class NaiveWorkspace:
         ]
         other.leads = {lead_id: {**lead} for lead_id, lead in self.leads.items()}
         other.reasons = [{**reason} for reason in self.reasons]
+        other.automations = [
+            {**automation, "stage_ids": list(automation["stage_ids"])}
+            for automation in self.automations
+        ]
         return other
 
     def state(self) -> dict[str, object]:
@@ -243,6 +275,8 @@ class NaiveWorkspace:
             "reasons": self.reasons,
             "revision": self.revision,
             "counters": (self.next_pipeline_id, self.next_lead_id, self.next_reason_id),
+            "automations": self.automations,
+            "next_automation_id": self.next_automation_id,
         }
 
     # -- lookups ------------------------------------------------------------------
@@ -370,6 +404,16 @@ class NaiveWorkspace:
                 if any(lead["loss_reason_id"] == reason["id"] for lead in self.leads.values()):
                     raise Refused(LossReasonInUse)
                 self.reasons.remove(reason)
+            case AddAutomation():
+                self.add_automation(command)
+            case UpdateAutomation():
+                self.update_automation(command)
+            case EnableAutomation():
+                self.automation(command.automation_id)["enabled"] = True
+            case DisableAutomation():
+                self.automation(command.automation_id)["enabled"] = False
+            case RemoveAutomation():
+                self.automations.remove(self.automation(command.automation_id))
 
     # -- stages (the core's rules, R1-R10) --------------------------------------------
 
@@ -446,7 +490,18 @@ class NaiveWorkspace:
         for lead in self.leads_in(pipeline["id"], stage["id"]):
             lead["stage_id"] = target["id"]
             lead["stage_entered_at"] = at
+        self.let_go(pipeline["id"], stage["id"])
         pipeline["stages"].remove(stage)
+
+    def let_go(self, pipeline_id: int, stage_id: int) -> None:
+        """A stage goes: watchers stop watching it; those left with none, or moving there, go."""
+        for automation in list(self.automations):
+            if target_of(automation) == (pipeline_id, stage_id):
+                self.automations.remove(automation)
+            elif automation["pipeline_id"] == pipeline_id and stage_id in automation["stage_ids"]:
+                automation["stage_ids"].remove(stage_id)
+                if not automation["stage_ids"]:
+                    self.automations.remove(automation)
 
     def enable(self, pipeline: NaivePipeline, name: str, color: Color | str | None) -> None:
         if incoming_of(pipeline) is not None:
@@ -469,6 +524,7 @@ class NaiveWorkspace:
             return
         if self.leads_in(pipeline["id"], incoming["id"]):
             raise Refused(IncomingNotEmpty)
+        self.let_go(pipeline["id"], incoming["id"])
         pipeline["stages"].remove(incoming)
 
     # -- pipelines (W3) ------------------------------------------------------------
@@ -496,6 +552,12 @@ class NaiveWorkspace:
         if any(lead["pipeline_id"] == pipeline["id"] for lead in self.leads.values()):
             raise Refused(PipelineNotEmpty)
         self.pipelines.remove(pipeline)
+        self.automations = [
+            automation
+            for automation in self.automations
+            if automation["pipeline_id"] != pipeline["id"]
+            and (target_of(automation) or (0, 0))[0] != pipeline["id"]
+        ]
 
     # -- leads (W4, W5) --------------------------------------------------------------
 
@@ -596,6 +658,90 @@ class NaiveWorkspace:
         )
         self.reasons.append({"id": reason_id, "name": name})
 
+    # -- automations (D1-D5) -----------------------------------------------------------
+
+    def automation(self, automation_id: int) -> NaiveAutomation:
+        for automation in self.automations:
+            if automation["id"] == automation_id:
+                return automation
+        raise Refused(UnknownAutomation)
+
+    def add_automation(self, command: AddAutomation) -> None:
+        pipeline = self.pipeline(command.pipeline_id)
+        if sum(a["pipeline_id"] == pipeline["id"] for a in self.automations) >= MAX_AUTOMATIONS:
+            raise Refused(AutomationLimitReached)
+        automation_id, counter = new_id(
+            command.automation_id,
+            [a["id"] for a in self.automations],
+            self.next_automation_id,
+            InvalidId,
+            DuplicateAutomationId,
+        )
+        automation = self.settings(command, pipeline["id"], automation_id, enabled=True)
+        self.automations.append(automation)
+        self.next_automation_id = counter
+
+    def update_automation(self, command: UpdateAutomation) -> None:
+        old = self.automation(command.automation_id)
+        new = self.settings(command, old["pipeline_id"], old["id"], enabled=old["enabled"])
+        old.update(new)
+
+    def settings(
+        self,
+        command: AddAutomation | UpdateAutomation,
+        pipeline_id: int,
+        automation_id: int,
+        *,
+        enabled: bool,
+    ) -> NaiveAutomation:
+        """The automation a command describes, or why it is refused.
+
+        In the order of docs/rules.md: the value's own checks in field order (D5), the
+        stages and the target (D1), then incoming leads (D2).
+        """
+        if command.delay < timedelta(0):
+            raise Refused(InvalidDelay)
+        for price in (command.min_price, command.max_price):
+            if price is not None and price < 0:
+                raise Refused(InvalidPrice)
+        if not command.stage_ids or len(set(command.stage_ids)) < len(command.stage_ids):
+            raise Refused(InvalidTarget)
+        low, high = command.min_price, command.max_price
+        if low is not None and high is not None and low > high:
+            raise Refused(InvalidPriceRange)
+        pipeline = self.pipeline(pipeline_id)
+        everywhere = {s["id"] for p in self.pipelines for s in p["stages"]}
+        for stage_id in command.stage_ids:
+            if stage_id not in [s["id"] for s in pipeline["stages"]]:
+                raise Refused(InvalidTarget if stage_id in everywhere else UnknownStage)
+        automation: NaiveAutomation = {
+            "id": automation_id,
+            "pipeline_id": pipeline_id,
+            "stage_ids": list(command.stage_ids),
+            "trigger": command.trigger.value,
+            "action": command.action,
+            "delay": command.delay,
+            "min_price": low,
+            "max_price": high,
+            "enabled": enabled,
+        }
+        target = target_of(automation)
+        if target is not None:
+            target_stage = find_stage(self.pipeline(target[0]), target[1])
+            incoming = incoming_of(pipeline)
+            if incoming is not None and incoming["id"] in command.stage_ids:
+                raise Refused(InvalidTarget)
+            if target_stage["kind"] == "incoming":
+                raise Refused(InvalidTarget)
+        return automation
+
+
+def target_of(automation: NaiveAutomation) -> tuple[int, int] | None:
+    action = automation["action"]
+    if not isinstance(action, MoveTo):
+        return None
+    return (action.pipeline_id or automation["pipeline_id"], action.stage_id)
+
 
 # -- reading the real workspace ---------------------------------------------------------
 
@@ -624,6 +770,15 @@ def observe(workspace: Workspace) -> dict[str, object]:
             workspace.next_lead_id,
             workspace.next_loss_reason_id,
         ),
+        "automations": [
+            {
+                **attrs.asdict(a, recurse=False),
+                "stage_ids": list(a.stage_ids),
+                "trigger": a.trigger.value,
+            }
+            for a in workspace.automations
+        ],
+        "next_automation_id": workspace.next_automation_id,
     }
 
 
@@ -656,6 +811,8 @@ def rebuilt(workspace: Workspace, *, leads_as_mapping: bool) -> Workspace:
         next_pipeline_id=workspace.next_pipeline_id,
         next_lead_id=workspace.next_lead_id,
         next_loss_reason_id=workspace.next_loss_reason_id,
+        automations=[attrs.evolve(a) for a in workspace.automations],
+        next_automation_id=workspace.next_automation_id,
     )
 
 
@@ -674,6 +831,10 @@ WRONG_TYPES: Final[dict[str, list[object]]] = {
     "bool": [1, "yes", None],
     "color": [0x99CCFF, ("#99ccff",)],
     "outcome": ["won", 142],
+    "tuple[int, ...]": [144, ("144",), (1.5,)],
+    "Trigger": ["entered", 0],
+    "Action": [{"type": "MoveTo", "stage_id": 145}, 145],
+    "timedelta": [0, 60.0],
 }
 
 
@@ -876,6 +1037,26 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.step(data, ws.delete_loss_reason_commands(self.workspace))
 
     @rule(data=st.data())
+    def add_automation(self, data: st.DataObject) -> None:
+        self.step(data, ws.add_automation_commands(self.workspace))
+
+    @rule(data=st.data())
+    def update_automation(self, data: st.DataObject) -> None:
+        self.step(data, ws.update_automation_commands(self.workspace))
+
+    @rule(data=st.data())
+    def enable_automation(self, data: st.DataObject) -> None:
+        self.step(data, ws.enable_automation_commands(self.workspace))
+
+    @rule(data=st.data())
+    def disable_automation(self, data: st.DataObject) -> None:
+        self.step(data, ws.disable_automation_commands(self.workspace))
+
+    @rule(data=st.data())
+    def remove_automation(self, data: st.DataObject) -> None:
+        self.step(data, ws.remove_automation_commands(self.workspace))
+
+    @rule(data=st.data())
     def apply_at_an_expected_revision(self, data: st.DataObject) -> None:
         command = data.draw(ws.commands(self.workspace), label="command")
         revision = self.workspace.revision
@@ -919,6 +1100,26 @@ class WorkspaceMachine(RuleBasedStateMachine):
             stage_ids = [stage.id for stage in pipeline.stages]
             target = data.draw(st.none() | st.sampled_from(stage_ids), label="move_leads_to")
             self.run(DeleteStage(pipeline.id, stage.id, move_leads_to=target), at)
+
+    @rule(data=st.data())
+    def automate_a_stage_then_delete_it(self, data: st.DataObject) -> None:
+        # Automations that watch and target a stage, then the stage goes (D1), or the
+        # pipeline, or incoming leads are switched off: random commands rarely line up so.
+        pipeline = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
+        stage = data.draw(st.sampled_from(pipeline.open_stages), label="stage")
+        other = data.draw(st.sampled_from(pipeline.stages), label="other stage")
+        at = self.tick(data)
+        self.run(AddAutomation(pipeline.id, (other.id,), Trigger.ENTERED, MoveTo(stage.id)), at)
+        watched = (stage.id, other.id) if other.id != stage.id else (stage.id,)
+        self.run(AddAutomation(pipeline.id, watched, Trigger.LEFT, HostAction("webhook")), at)
+        self.run(AddAutomation(pipeline.id, (stage.id,), Trigger.CREATED, HostAction("x")), at)
+        finales: list[Command] = [
+            DeleteStage(pipeline.id, stage.id),
+            DeletePipeline(pipeline.id),
+            DisableIncoming(pipeline.id),
+        ]
+        finale = data.draw(st.sampled_from(finales), label="finale")
+        self.run(finale, self.tick(data))
 
     @rule(data=st.data(), count=st.integers(1, 12))
     def create_many_leads(self, data: st.DataObject, count: int) -> None:
@@ -1042,6 +1243,23 @@ class WorkspaceMachine(RuleBasedStateMachine):
             assert lead.id == lead_id
             assert lead.pipeline_id in stages
             assert lead.stage_id in stages[lead.pipeline_id]
+
+    @invariant()
+    def every_automation_refers_to_what_exists_and_no_move_touches_incoming(self) -> None:
+        # D1 and D2, read off the real workspace alone.
+        stages = {p.id: {s.id: s.kind for s in p.stages} for p in self.workspace.pipelines}
+        for automation in self.workspace.automations:
+            watched = stages[automation.pipeline_id]
+            assert automation.stage_ids
+            assert all(stage_id in watched for stage_id in automation.stage_ids)
+            if isinstance(automation.action, MoveTo):
+                pipeline_id = automation.action.pipeline_id or automation.pipeline_id
+                target = stages[pipeline_id][automation.action.stage_id]
+                assert target is not StageKind.INCOMING
+                kinds = [watched[stage_id] for stage_id in automation.stage_ids]
+                assert StageKind.INCOMING not in kinds
+            else:
+                assert isinstance(automation.action, HostAction)
 
     @invariant()
     def closed_exactly_in_won_or_lost_and_a_reason_only_in_lost(self) -> None:

@@ -14,12 +14,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Final, TypeVar
+from typing import Final, TypeAlias, TypeVar
 
 from hypothesis import strategies as st
 
 from pipekit import (
     AcceptLead,
+    AddAutomation,
     AddLossReason,
     AddStage,
     Applied,
@@ -30,21 +31,28 @@ from pipekit import (
     DeleteLossReason,
     DeletePipeline,
     DeleteStage,
+    DisableAutomation,
     DisableIncoming,
+    EnableAutomation,
     EnableIncoming,
+    HostAction,
     Lead,
     LoseLead,
     MoveLead,
     MovePipeline,
     MoveStage,
+    MoveTo,
     Pipeline,
     RecolorStage,
+    RemoveAutomation,
     RenameLossReason,
     RenamePipeline,
     RenameStage,
     RenameTerminal,
     SetMainPipeline,
     StageKind,
+    Trigger,
+    UpdateAutomation,
     WinLead,
     Workspace,
     apply,
@@ -59,8 +67,10 @@ __all__ = [
     "ZONES",
     "History",
     "accept_lead_commands",
+    "add_automation_commands",
     "add_loss_reason_commands",
     "add_stage_commands",
+    "automation_ids",
     "commands",
     "create_lead_commands",
     "create_pipeline_commands",
@@ -69,7 +79,9 @@ __all__ = [
     "delete_loss_reason_commands",
     "delete_pipeline_commands",
     "delete_stage_commands",
+    "disable_automation_commands",
     "disable_incoming_commands",
+    "enable_automation_commands",
     "enable_incoming_commands",
     "histories",
     "idle_commands",
@@ -82,12 +94,14 @@ __all__ = [
     "pipeline_ids",
     "reason_ids",
     "recolor_stage_commands",
+    "remove_automation_commands",
     "rename_loss_reason_commands",
     "rename_pipeline_commands",
     "rename_stage_commands",
     "rename_terminal_commands",
     "set_main_pipeline_commands",
     "stage_ids",
+    "update_automation_commands",
     "waiting_leads",
     "win_lead_commands",
     "workspaces",
@@ -516,6 +530,97 @@ def delete_loss_reason_commands(workspace: Workspace) -> st.SearchStrategy[Delet
     return st.builds(DeleteLossReason, reasons)
 
 
+# -- automation commands (the Digital Pipeline) -----------------------------------------
+
+
+def automation_ids(workspace: Workspace) -> st.SearchStrategy[int]:
+    """Automation ids: mostly of the workspace's automations, sometimes unknown or removed."""
+    known = [automation.id for automation in workspace.automations]
+    return _known_or_not(known, workspace.next_automation_id)
+
+
+def _positive(value: int) -> bool:
+    return value > 0
+
+
+_HOST_ACTIONS: Final = st.sampled_from(
+    [
+        HostAction("send_email", {"template": "welcome", "cc": ["sales@example.com"]}),
+        HostAction("webhook", {"url": "https://example.com/hook", "retries": 3}),
+        HostAction("create_task", {}),
+    ]
+)
+_DELAYS: Final = st.sampled_from(
+    [timedelta(0), timedelta(0), timedelta(minutes=5), timedelta(days=1), timedelta(seconds=-1)]
+)
+_BOUNDS: Final = st.sampled_from([None, None, None, 0, 500, 10**6])
+
+
+Settings: TypeAlias = tuple[
+    tuple[int, ...], Trigger, MoveTo | HostAction, timedelta, int | None, int | None
+]
+
+
+@st.composite
+def _automation_settings(draw: st.DrawFn, workspace: Workspace, pipeline_id: int) -> Settings:
+    """What Add and Update share: stages (now and then none), trigger, action, delay, prices."""
+    watched = tuple(draw(st.lists(stage_ids(workspace, pipeline_id), max_size=3, unique=True)))
+    trigger = draw(st.sampled_from(Trigger))
+    if draw(st.booleans()):
+        action: MoveTo | HostAction = draw(_HOST_ACTIONS)
+    else:
+        # A MoveTo is a value, valid from birth: its ids are positive, if unknown.
+        target = draw(st.none() | st.none() | st.none() | pipeline_ids(workspace).filter(_positive))
+        within = pipeline_id if target is None else target
+        action = MoveTo(draw(stage_ids(workspace, within).filter(_positive)), pipeline_id=target)
+    return watched, trigger, action, draw(_DELAYS), draw(_BOUNDS), draw(_BOUNDS)
+
+
+@st.composite
+def add_automation_commands(draw: st.DrawFn, workspace: Workspace) -> AddAutomation:
+    """``AddAutomation`` against *workspace*: valid, or refused for any of its rules."""
+    pipeline_id = draw(pipeline_ids(workspace))
+    settings = draw(_automation_settings(workspace, pipeline_id))
+    known = [automation.id for automation in workspace.automations]
+    return AddAutomation(
+        pipeline_id, *settings, automation_id=draw(_new_ids(known, workspace.next_automation_id))
+    )
+
+
+@st.composite
+def update_automation_commands(draw: st.DrawFn, workspace: Workspace) -> UpdateAutomation:
+    """``UpdateAutomation`` against *workspace*, now and then restating what it is."""
+    automation_id = draw(automation_ids(workspace))
+    automation = next((a for a in workspace.automations if a.id == automation_id), None)
+    if automation is not None and draw(st.integers(0, 3)) == 0:
+        return UpdateAutomation(
+            automation.id,
+            automation.stage_ids,
+            automation.trigger,
+            automation.action,
+            automation.delay,
+            automation.min_price,
+            automation.max_price,
+        )
+    pipeline_id = workspace.main_pipeline_id if automation is None else automation.pipeline_id
+    return UpdateAutomation(automation_id, *draw(_automation_settings(workspace, pipeline_id)))
+
+
+def enable_automation_commands(workspace: Workspace) -> st.SearchStrategy[EnableAutomation]:
+    """``EnableAutomation`` against *workspace*."""
+    return st.builds(EnableAutomation, automation_ids(workspace))
+
+
+def disable_automation_commands(workspace: Workspace) -> st.SearchStrategy[DisableAutomation]:
+    """``DisableAutomation`` against *workspace*."""
+    return st.builds(DisableAutomation, automation_ids(workspace))
+
+
+def remove_automation_commands(workspace: Workspace) -> st.SearchStrategy[RemoveAutomation]:
+    """``RemoveAutomation`` against *workspace*."""
+    return st.builds(RemoveAutomation, automation_ids(workspace))
+
+
 # -- commands that change nothing -----------------------------------------------------
 
 
@@ -524,7 +629,8 @@ def idle_commands(draw: st.DrawFn, workspace: Workspace) -> Command:
     """Commands that, by the rules, change nothing in *workspace*: they restate what is.
 
     Moving a lead to the stage it is in, winning a won lead, losing a lost lead for the
-    reason it has, renaming to the same name (or the same name padded), recolouring to
+    reason it has, enabling an enabled automation or disabling a disabled one, updating
+    one to its own settings, renaming to the same name (or the same name padded), recolouring to
     the same colour spelled otherwise, moving a stage or pipeline to where it is,
     switching incoming leads on when on (whatever the name and colour) or off when off.
     """
@@ -547,6 +653,24 @@ def idle_commands(draw: st.DrawFn, workspace: Workspace) -> Command:
     if workspace.loss_reasons:
         reason = draw(st.sampled_from(workspace.loss_reasons))
         idle.append(RenameLossReason(reason.id, reason.name))
+    if workspace.automations:
+        automation = draw(st.sampled_from(workspace.automations))
+        idle.append(
+            EnableAutomation(automation.id)
+            if automation.enabled
+            else DisableAutomation(automation.id)
+        )
+        idle.append(
+            UpdateAutomation(
+                automation.id,
+                list(automation.stage_ids),  # type: ignore[arg-type]  # a list is taken too
+                automation.trigger,
+                automation.action,
+                automation.delay,
+                automation.min_price,
+                automation.max_price,
+            )
+        )
     if workspace.leads:
         lead = draw(st.sampled_from(sorted(workspace.leads.values(), key=lambda lead: lead.id)))
         kind = workspace.pipeline(lead.pipeline_id).stage(lead.stage_id).kind
@@ -588,6 +712,11 @@ COMMAND_STRATEGIES: Final[
     AddLossReason: add_loss_reason_commands,
     RenameLossReason: rename_loss_reason_commands,
     DeleteLossReason: delete_loss_reason_commands,
+    AddAutomation: add_automation_commands,
+    UpdateAutomation: update_automation_commands,
+    EnableAutomation: enable_automation_commands,
+    DisableAutomation: disable_automation_commands,
+    RemoveAutomation: remove_automation_commands,
 }
 """For every command class, the strategy drawing one of it against a workspace."""
 
@@ -598,7 +727,13 @@ _KINDS: Final = st.sampled_from(list(COMMAND_STRATEGIES))
 # Leads, loss reasons and pipelines come up more often while growing a workspace, so
 # that it holds enough of them for the commands on them to matter.
 _GROWING_KINDS: Final = st.sampled_from(
-    [*COMMAND_STRATEGIES, CreateLead, CreateLead, CreateLead, CreateLead, AddLossReason]
+    [
+        *COMMAND_STRATEGIES,
+        *[CreateLead] * 4,
+        AddLossReason,
+        AddAutomation,
+        AddAutomation,
+    ]
 )
 
 

@@ -12,7 +12,7 @@ import json
 import types
 import typing
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Union, get_type_hints
 
@@ -20,6 +20,14 @@ import attrs
 
 from pipekit import commands as _commands
 from pipekit import events as _events
+from pipekit.automation import (
+    MAX_AUTOMATIONS,
+    Automation,
+    FrozenMapping,
+    HostAction,
+    MoveTo,
+    Trigger,
+)
 from pipekit.codec import MAX_STRING_LENGTH, SCHEMA
 from pipekit.color import Color
 from pipekit.pipeline import MAX_STAGES, Pipeline
@@ -39,8 +47,19 @@ _SCALARS: Final[dict[Any, dict[str, Any]]] = {
     datetime: {"type": "string", "format": "date-time", "maxLength": 64},
     Color: {"type": "string", "pattern": "^#([0-9a-fA-F]{3}){1,2}$"},
     StageKind: {"enum": [kind.value for kind in StageKind]},
+    Trigger: {"enum": [trigger.value for trigger in Trigger]},
+    # A duration, in whole microseconds.
+    timedelta: {"type": "integer"},
+    # A host action's params: any JSON object (pipekit reads it up to 32 levels deep).
+    FrozenMapping: {"type": "object"},
 }
-_LIMITS: Final[dict[Any, int]] = {Stage: MAX_STAGES, Pipeline: MAX_PIPELINES}
+_LIMITS: Final[dict[Any, int]] = {
+    Stage: MAX_STAGES,
+    Pipeline: MAX_PIPELINES,
+    Automation: MAX_AUTOMATIONS * MAX_PIPELINES,
+}
+# Records written with a "type" tag inside other documents, not documents themselves.
+_TAGGED_PARTS: Final[dict[type, str]] = {MoveTo: "MoveTo", HostAction: "HostAction"}
 
 
 def _tagged() -> dict[type, str]:
@@ -62,7 +81,12 @@ class _Builder:
         arguments = typing.get_args(annotation)
         if origin in (Union, types.UnionType):
             rest = [argument for argument in arguments if argument is not type(None)]
-            inner = self.of(str) if set(rest) == {Color, str} else self.of(rest[0])
+            if set(rest) == {Color, str}:
+                inner = self.of(str)
+            elif len(rest) > 1:
+                inner = {"oneOf": [self.of(argument) for argument in rest]}
+            else:
+                inner = self.of(rest[0])
             if type(None) in arguments:
                 return {"anyOf": [inner, {"type": "null"}]}
             return inner
@@ -93,6 +117,9 @@ class _Builder:
                 required.insert(0, "type")
                 # A command or event document may name its schema.
                 properties["schema"] = {"const": SCHEMA}
+            if cls in _TAGGED_PARTS:
+                properties["type"] = {"const": _TAGGED_PARTS[cls]}
+                required.insert(0, "type")
             if cls is Workspace:
                 properties["schema"] = {"const": SCHEMA}
                 required.insert(0, "schema")

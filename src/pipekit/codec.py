@@ -4,7 +4,8 @@
 a dict with its keys in sorted order, or for a :class:`~pipekit.Color` its
 ``"#rrggbb"`` string. Times are ISO 8601 strings with their offset. Commands and
 events carry a ``"type"`` tag; a workspace document carries ``"schema":
-"pipekit/1"``.
+"pipekit/1"``. An automation's ``delay`` is written as whole microseconds, its
+action as an object tagged ``"MoveTo"`` or ``"HostAction"``.
 
 :func:`load` is strict and total: for any JSON value at all it returns a valid
 value, with every rule re-checked by the constructors, or raises
@@ -25,17 +26,28 @@ pipekit.codec.DecodeError: at /lead_id: expected an integer, got a float
 
 from __future__ import annotations
 
+import enum
+import math
 import reprlib
 import types
 import typing
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final, TypeAlias, TypeVar, Union, cast, get_type_hints
 
 import attrs
 
 from pipekit import commands as _commands
 from pipekit import events as _events
+from pipekit.automation import (
+    MAX_AUTOMATIONS,
+    MAX_PARAMS_DEPTH,
+    Automation,
+    FrozenMapping,
+    HostAction,
+    MoveTo,
+    Trigger,
+)
 from pipekit.color import Color
 from pipekit.commands import Command
 from pipekit.errors import InvalidId, InvalidPipeline, InvalidWorkspace, PipekitError
@@ -43,7 +55,7 @@ from pipekit.events import Event
 from pipekit.lead import Lead, LossReason
 from pipekit.pipeline import Pipeline
 from pipekit.stage import Stage, StageKind
-from pipekit.workspace import Workspace
+from pipekit.workspace import MAX_PIPELINES, Workspace
 
 __all__ = [
     "JSON",
@@ -153,13 +165,94 @@ def _decode_color(data: Any, path: str) -> Color:
     return _built(path, Color, _decode_str(data, path))
 
 
-def _decode_kind(data: Any, path: str) -> StageKind:
-    text = _decode_str(data, path)
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _enum(cls: type[_E]) -> tuple[Encoder, Decoder]:
+    """Return the shape of an enum written as its value: ``StageKind``, ``Trigger``."""
+
+    def decode(data: Any, path: str) -> _E:
+        text = _decode_str(data, path)
+        try:
+            return cls(text)
+        except ValueError:
+            members = ", ".join(repr(member.value) for member in cls)
+            raise DecodeError(path, f"expected one of {members}, got {_shown(text)}") from None
+
+    return (lambda member: member.value), decode
+
+
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def _encode_duration(value: timedelta) -> int:
+    return value // _MICROSECOND
+
+
+def _decode_duration(data: Any, path: str) -> timedelta:
+    microseconds = _decode_int(data, path)
     try:
-        return StageKind(text)
-    except ValueError:
-        kinds = ", ".join(repr(kind.value) for kind in StageKind)
-        raise DecodeError(path, f"expected one of {kinds}, got {_shown(text)}") from None
+        return timedelta(microseconds=microseconds)
+    except OverflowError:
+        raise DecodeError(
+            path, f"expected a duration in microseconds, got {microseconds}"
+        ) from None
+
+
+def _encode_json(value: Any) -> Any:
+    # A FrozenMapping nests at most MAX_PARAMS_DEPTH levels: the recursion is bounded.
+    if isinstance(value, Mapping):  # sorted, as every object pipekit writes
+        return {key: _encode_json(value[key]) for key in sorted(value)}
+    if isinstance(value, str) or not isinstance(value, typing.Sequence):
+        return value
+    return [_encode_json(item) for item in value]
+
+
+def _decode_json(data: Any, path: str, depth: int) -> Any:
+    """Return *data*, any JSON value at most *depth* levels below the limit, checked."""
+    if data is None or isinstance(data, bool | int | str):
+        return data
+    if isinstance(data, float):
+        if not math.isfinite(data):
+            raise DecodeError(path, f"expected a finite number, got {data!r}")
+        return data
+    if not isinstance(data, dict | list):
+        raise DecodeError(path, f"expected a JSON value, got {_describe(data)}")
+    if depth > MAX_PARAMS_DEPTH:
+        raise DecodeError(path, f"expected at most {MAX_PARAMS_DEPTH} levels of nesting")
+    if isinstance(data, list):
+        return [_decode_json(item, f"{path}/{index}", depth + 1) for index, item in enumerate(data)]
+    return {
+        key: _decode_json(item, f"{path}/{_escape(str(key))}", depth + 1)
+        for key, item in data.items()
+    }
+
+
+def _decode_params(data: Any, path: str) -> FrozenMapping:
+    if not isinstance(data, dict):
+        raise DecodeError(path, f"expected an object, got {_describe(data)}")
+    return _built(path, FrozenMapping, _decode_json(data, path, 1))
+
+
+def _tagged_union(classes: tuple[type, ...]) -> tuple[Encoder, Decoder]:
+    """Return the shape of a union of records, each written with its ``"type"`` tag."""
+    by_tag = {_TAGS[cls]: cls for cls in classes}
+
+    def encode(value: Any) -> Any:
+        return _encode_record(type(value), value)
+
+    def decode(data: Any, path: str) -> Any:
+        if not isinstance(data, dict):
+            raise DecodeError(path, f"expected an object, got {_describe(data)}")
+        tags = ", ".join(repr(name) for name in by_tag)
+        if "type" not in data:
+            raise DecodeError(path, f"missing the field 'type' (one of {tags})")
+        tag = data["type"]
+        if not isinstance(tag, str) or tag not in by_tag:
+            raise DecodeError(f"{path}/type", f"expected one of {tags}, got {_shown(tag)}")
+        return _decode_record(by_tag[tag], data, path)
+
+    return encode, decode
 
 
 def _built(path: str, build: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
@@ -213,11 +306,18 @@ _SCALARS: Final[dict[Any, tuple[Encoder, Decoder]]] = {
     bool: (_same, _decode_bool),
     datetime: (datetime.isoformat, _decode_time),
     Color: (lambda color: color.hex, _decode_color),
-    StageKind: (lambda kind: kind.value, _decode_kind),
+    StageKind: _enum(StageKind),
+    Trigger: _enum(Trigger),
+    timedelta: (_encode_duration, _decode_duration),
+    FrozenMapping: (_encode_json, _decode_params),
 }
 
-# The most items an array may hold, by the type of its items (R6, W3).
-_LIMITS: Final[dict[Any, int]] = {Stage: 100, Pipeline: 50}
+# The most items an array may hold, by the type of its items (R6, W3, D3).
+_LIMITS: Final[dict[Any, int]] = {
+    Stage: 100,
+    Pipeline: MAX_PIPELINES,
+    Automation: MAX_AUTOMATIONS * MAX_PIPELINES,
+}
 
 
 def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
@@ -229,6 +329,8 @@ def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
         rest = [argument for argument in arguments if argument is not type(None)]
         if set(rest) == {Color, str}:
             inner: tuple[Encoder, Decoder] = (str, _color_or_text)
+        elif len(rest) > 1:
+            inner = _tagged_union(tuple(rest))
         else:
             (single,) = rest
             inner = _shape_of(single)
@@ -337,7 +439,12 @@ def _decode_record(cls: type, data: Any, path: str, *, top: bool = False) -> Any
 
 
 # Errors that one field explains: the path points at that field.
-_FIELD_OF_ERROR: Final = {"InvalidName": "name", "InvalidColor": "color", "InvalidPrice": "price"}
+_FIELD_OF_ERROR: Final = {
+    "InvalidName": "name",
+    "InvalidColor": "color",
+    "InvalidPrice": "price",
+    "InvalidDelay": "delay",
+}
 
 
 def _pointer(error: Exception, values: dict[str, Any], data: dict[str, Any]) -> str:
@@ -374,9 +481,21 @@ _EVENTS: Final[dict[str, type]] = {
     name: getattr(_events, name) for name in _events.__all__ if name != "Event"
 }
 _TAGS.update({cls: name for name, cls in {**_COMMANDS, **_EVENTS}.items()})
+_TAGS.update({MoveTo: "MoveTo", HostAction: "HostAction"})
 
 _VALUES: Final[frozenset[type]] = frozenset(
-    {Workspace, Pipeline, Stage, Lead, LossReason, *_COMMANDS.values(), *_EVENTS.values()}
+    {
+        Workspace,
+        Pipeline,
+        Stage,
+        Lead,
+        LossReason,
+        Automation,
+        MoveTo,
+        HostAction,
+        *_COMMANDS.values(),
+        *_EVENTS.values(),
+    }
 )
 
 
@@ -385,7 +504,8 @@ def dump(value: Any) -> JSON:
 
     Works for :class:`~pipekit.Workspace`, :class:`~pipekit.Pipeline`,
     :class:`~pipekit.Stage`, :class:`~pipekit.Color`, :class:`~pipekit.Lead`,
-    :class:`~pipekit.LossReason`, every command and every event. Anything else
+    :class:`~pipekit.LossReason`, :class:`~pipekit.Automation` and its actions,
+    every command and every event. Anything else
     raises :class:`TypeError`.
     """
     if isinstance(value, Color):

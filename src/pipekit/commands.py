@@ -12,15 +12,18 @@ MoveLead(lead_id=7, stage_id=145, pipeline_id=None)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypeAlias, final
 
 import attrs
 
+from pipekit.automation import Action, Trigger
 from pipekit.color import Color
 from pipekit.stage import StageKind
 
 __all__ = [
     "AcceptLead",
+    "AddAutomation",
     "AddLossReason",
     "AddStage",
     "Command",
@@ -31,18 +34,22 @@ __all__ = [
     "DeleteLossReason",
     "DeletePipeline",
     "DeleteStage",
+    "DisableAutomation",
     "DisableIncoming",
+    "EnableAutomation",
     "EnableIncoming",
     "LoseLead",
     "MoveLead",
     "MovePipeline",
     "MoveStage",
     "RecolorStage",
+    "RemoveAutomation",
     "RenameLossReason",
     "RenamePipeline",
     "RenameStage",
     "RenameTerminal",
     "SetMainPipeline",
+    "UpdateAutomation",
     "WinLead",
 ]
 
@@ -277,6 +284,70 @@ class DeleteLossReason:
     reason_id: int
 
 
+# -- automations (the Digital Pipeline) ---------------------------------------------
+
+
+@final
+@attrs.frozen
+class AddAutomation:
+    """Add an automation to a pipeline, enabled, last in creation order.
+
+    It watches ``stage_ids`` (stages of ``pipeline_id``) for ``trigger`` and calls
+    for ``action`` ``delay`` later, for leads priced within ``min_price`` and
+    ``max_price`` (inclusive; ``None`` for no bound).
+    """
+
+    pipeline_id: int
+    stage_ids: tuple[int, ...]
+    trigger: Trigger
+    action: Action
+    delay: timedelta = timedelta(0)
+    min_price: int | None = None
+    max_price: int | None = None
+    automation_id: int | None = None
+
+
+@final
+@attrs.frozen
+class UpdateAutomation:
+    """Replace an automation's settings, under the rules of :class:`AddAutomation`.
+
+    The pipeline and whether the automation is enabled stay as they are.
+    """
+
+    automation_id: int
+    stage_ids: tuple[int, ...]
+    trigger: Trigger
+    action: Action
+    delay: timedelta = timedelta(0)
+    min_price: int | None = None
+    max_price: int | None = None
+
+
+@final
+@attrs.frozen
+class EnableAutomation:
+    """Switch an automation on."""
+
+    automation_id: int
+
+
+@final
+@attrs.frozen
+class DisableAutomation:
+    """Switch an automation off: it keeps its settings and fires for nothing."""
+
+    automation_id: int
+
+
+@final
+@attrs.frozen
+class RemoveAutomation:
+    """Remove an automation from the workspace."""
+
+    automation_id: int
+
+
 Command: TypeAlias = (
     AddStage
     | RenameStage
@@ -301,5 +372,10 @@ Command: TypeAlias = (
     | AddLossReason
     | RenameLossReason
     | DeleteLossReason
+    | AddAutomation
+    | UpdateAutomation
+    | EnableAutomation
+    | DisableAutomation
+    | RemoveAutomation
 )
 """Any command :func:`pipekit.apply` accepts."""

@@ -13,9 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
+import attrs
+
 from pipekit._checks import require_int, require_type
+from pipekit.automation import Automation
 from pipekit.commands import (
     AcceptLead,
+    AddAutomation,
     AddLossReason,
     AddStage,
     Command,
@@ -26,18 +30,22 @@ from pipekit.commands import (
     DeleteLossReason,
     DeletePipeline,
     DeleteStage,
+    DisableAutomation,
     DisableIncoming,
+    EnableAutomation,
     EnableIncoming,
     LoseLead,
     MoveLead,
     MovePipeline,
     MoveStage,
     RecolorStage,
+    RemoveAutomation,
     RenameLossReason,
     RenamePipeline,
     RenameStage,
     RenameTerminal,
     SetMainPipeline,
+    UpdateAutomation,
     WinLead,
 )
 from pipekit.editing import (
@@ -58,6 +66,11 @@ from pipekit.errors import (
     UnknownStage,
 )
 from pipekit.events import (
+    AutomationAdded,
+    AutomationDisabled,
+    AutomationEnabled,
+    AutomationRemoved,
+    AutomationUpdated,
     Event,
     IncomingStageDisabled,
     IncomingStageEnabled,
@@ -87,7 +100,10 @@ from pipekit.pipeline import Pipeline
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import (
     Workspace,
+    check_automation,
+    check_automation_room,
     check_incoming_empty,
+    check_new_automation_id,
     check_new_lead_id,
     check_new_pipeline_id,
     check_new_reason_id,
@@ -185,10 +201,34 @@ def _delete_stage(workspace: Workspace, command: DeleteStage, revision: int, at:
     target = _relocation_target(pipeline, remaining, command)
     lead_ids = tuple(sorted(workspace._bucket(pipeline.id, command.stage_id)[0]))
     deleted = StageDeleted(revision, at, pipeline.id, command.stage_id)
+    let_go = _letting_go(workspace, pipeline.id, command.stage_id, revision, at)
     if not lead_ids:
-        return (deleted,)
+        return (*let_go, deleted)
     relocated = LeadsRelocated(revision, at, pipeline.id, command.stage_id, target, lead_ids)
-    return (relocated, deleted)
+    return (relocated, *let_go, deleted)
+
+
+def _letting_go(
+    workspace: Workspace, pipeline_id: int, stage_id: int, revision: int, at: datetime
+) -> tuple[Event, ...]:
+    """Return the events by which the automations let go of a stage about to go (D1).
+
+    An automation whose move targets the stage is removed; one that watches it
+    stops watching it, and is removed when it is left watching nothing. Every
+    automation is looked at, since a move may target a stage of another pipeline.
+    """
+    events: list[Event] = []
+    for automation in workspace.automations:
+        if automation.target == (pipeline_id, stage_id):
+            events.append(AutomationRemoved(revision, at, automation.id))
+        elif automation.pipeline_id == pipeline_id and stage_id in automation.stage_ids:
+            rest = tuple(watched for watched in automation.stage_ids if watched != stage_id)
+            if rest:
+                updated = attrs.evolve(automation, stage_ids=rest)
+                events.append(AutomationUpdated(revision, at, updated))
+            else:
+                events.append(AutomationRemoved(revision, at, automation.id))
+    return tuple(events)
 
 
 def _relocation_target(pipeline: Pipeline, remaining: Pipeline, command: DeleteStage) -> int:
@@ -227,7 +267,9 @@ def _disable_incoming(
     if incoming is None:
         return _NONE
     check_incoming_empty(workspace, pipeline.id, incoming.id)
-    return (IncomingStageDisabled(revision, at, pipeline.id, incoming.id),)
+    # Only a host action may watch incoming leads (D2), and none targets it.
+    let_go = _letting_go(workspace, pipeline.id, incoming.id, revision, at)
+    return (*let_go, IncomingStageDisabled(revision, at, pipeline.id, incoming.id))
 
 
 # -- pipelines ----------------------------------------------------------------------
@@ -278,7 +320,14 @@ def _delete_pipeline(
 ) -> Any:
     # Whether it may go (last, main, not empty: W3) is the fact's to check, in evolve.
     workspace.pipeline_index(command.pipeline_id)
-    return (PipelineDeleted(revision, at, command.pipeline_id),)
+    pipeline_id = command.pipeline_id
+    removed = tuple(
+        AutomationRemoved(revision, at, automation.id)
+        for automation in workspace.automations
+        if automation.pipeline_id == pipeline_id
+        or (automation.target is not None and automation.target[0] == pipeline_id)
+    )
+    return (*removed, PipelineDeleted(revision, at, pipeline_id))
 
 
 # -- leads --------------------------------------------------------------------------
@@ -436,6 +485,77 @@ def _delete_reason(
     return (LossReasonDeleted(revision, at, command.reason_id),)
 
 
+# -- automations (the Digital Pipeline) ---------------------------------------------
+
+
+def _add_automation(
+    workspace: Workspace, command: AddAutomation, revision: int, at: datetime
+) -> Any:
+    pipeline = workspace.pipeline(command.pipeline_id)
+    check_automation_room(workspace, pipeline.id)
+    if command.automation_id is None:
+        automation_id = workspace.next_automation_id
+    else:
+        automation_id = check_new_automation_id(workspace, command.automation_id)
+    automation = Automation(
+        automation_id,
+        pipeline.id,
+        command.stage_ids,
+        command.trigger,
+        command.action,
+        delay=command.delay,
+        min_price=command.min_price,
+        max_price=command.max_price,
+    )
+    check_automation(workspace, automation)
+    return (AutomationAdded(revision, at, automation),)
+
+
+def _update_automation(
+    workspace: Workspace, command: UpdateAutomation, revision: int, at: datetime
+) -> Any:
+    old = workspace.automation(command.automation_id)
+    new = Automation(
+        old.id,
+        old.pipeline_id,
+        command.stage_ids,
+        command.trigger,
+        command.action,
+        delay=command.delay,
+        min_price=command.min_price,
+        max_price=command.max_price,
+        enabled=old.enabled,
+    )
+    check_automation(workspace, new)
+    if new == old:
+        return _NONE
+    return (AutomationUpdated(revision, at, new),)
+
+
+def _enable_automation(
+    workspace: Workspace, command: EnableAutomation, revision: int, at: datetime
+) -> Any:
+    automation = workspace.automation(command.automation_id)
+    if automation.enabled:
+        return _NONE
+    return (AutomationEnabled(revision, at, automation.id),)
+
+
+def _disable_automation(
+    workspace: Workspace, command: DisableAutomation, revision: int, at: datetime
+) -> Any:
+    automation = workspace.automation(command.automation_id)
+    if not automation.enabled:
+        return _NONE
+    return (AutomationDisabled(revision, at, automation.id),)
+
+
+def _remove_automation(
+    workspace: Workspace, command: RemoveAutomation, revision: int, at: datetime
+) -> Any:
+    return (AutomationRemoved(revision, at, workspace.automation(command.automation_id).id),)
+
+
 _DECIDERS: Final[dict[type[Any], Callable[[Workspace, Any, int, datetime], Any]]] = {
     AddStage: _add_stage,
     RenameStage: _rename_stage,
@@ -460,4 +580,9 @@ _DECIDERS: Final[dict[type[Any], Callable[[Workspace, Any, int, datetime], Any]]
     AddLossReason: _add_reason,
     RenameLossReason: _rename_reason,
     DeleteLossReason: _delete_reason,
+    AddAutomation: _add_automation,
+    UpdateAutomation: _update_automation,
+    EnableAutomation: _enable_automation,
+    DisableAutomation: _disable_automation,
+    RemoveAutomation: _remove_automation,
 }

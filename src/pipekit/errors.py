@@ -20,9 +20,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from pipekit.stage import StageKind
 
 __all__ = [
+    "AutomationLimitReached",
+    "DuplicateAutomationId",
     "DuplicateLeadId",
     "DuplicateLossReasonId",
     "DuplicateName",
@@ -31,11 +35,13 @@ __all__ = [
     "IncomingDisabled",
     "IncomingNotEmpty",
     "InvalidColor",
+    "InvalidDelay",
     "InvalidEvent",
     "InvalidId",
     "InvalidName",
     "InvalidPipeline",
     "InvalidPrice",
+    "InvalidPriceRange",
     "InvalidStageId",
     "InvalidTarget",
     "InvalidWorkspace",
@@ -52,6 +58,7 @@ __all__ = [
     "RuleViolation",
     "StageLimitReached",
     "StageLocked",
+    "UnknownAutomation",
     "UnknownLead",
     "UnknownLossReason",
     "UnknownPipeline",
@@ -271,7 +278,8 @@ class _DuplicateId(RuleViolation):
 
     def __init__(self, value: int) -> None:
         self.value = value
-        super().__init__(f"the workspace already has a {self.what} with id {value}")
+        article = "an" if self.what[0] in "aeiou" else "a"
+        super().__init__(f"the workspace already has {article} {self.what} with id {value}")
 
 
 class DuplicateLeadId(_DuplicateId):
@@ -293,6 +301,13 @@ class DuplicateLossReasonId(_DuplicateId):
 
     code: ClassVar[str] = "duplicate_loss_reason_id"
     what: ClassVar[str] = "loss reason"
+
+
+class DuplicateAutomationId(_DuplicateId):
+    """An automation id given by the caller is already held in the workspace (D4)."""
+
+    code: ClassVar[str] = "duplicate_automation_id"
+    what: ClassVar[str] = "automation"
 
 
 class _Unknown(RuleViolation, LookupError):
@@ -334,6 +349,17 @@ class UnknownLossReason(_Unknown):
     def __init__(self, reason_id: int) -> None:
         self.reason_id = reason_id
         super().__init__(reason_id)
+
+
+class UnknownAutomation(_Unknown):
+    """No automation of the workspace has the given id."""
+
+    code: ClassVar[str] = "unknown_automation"
+    what: ClassVar[str] = "automation"
+
+    def __init__(self, automation_id: int) -> None:
+        self.automation_id = automation_id
+        super().__init__(automation_id)
 
 
 class InvalidPrice(RuleViolation):
@@ -484,3 +510,41 @@ class InvalidEvent(RuleViolation):
         self.event = event
         self.reason = reason
         super().__init__(f"{event} does not fit this workspace: {reason}")
+
+
+# -- the Digital Pipeline: automations ------------------------------------------------
+
+
+class InvalidDelay(RuleViolation):
+    """An automation's delay is negative: an action is due at the trigger or after it (D5)."""
+
+    code: ClassVar[str] = "invalid_delay"
+
+    def __init__(self, delay: timedelta) -> None:
+        self.delay = delay
+        seconds = f"{delay.total_seconds():g}"
+        super().__init__(f"an automation's delay is at least 0, got {seconds} seconds")
+
+
+class InvalidPriceRange(RuleViolation):
+    """An automation's ``min_price`` is above its ``max_price``: no lead could match (D5)."""
+
+    code: ClassVar[str] = "invalid_price_range"
+
+    def __init__(self, min_price: int, max_price: int) -> None:
+        self.min_price = min_price
+        self.max_price = max_price
+        super().__init__(
+            f"min_price {min_price} is above max_price {max_price}: no price lies between them"
+        )
+
+
+class AutomationLimitReached(RuleViolation):
+    """The pipeline already holds the most automations allowed (D3)."""
+
+    code: ClassVar[str] = "automation_limit_reached"
+
+    def __init__(self, pipeline_id: int, limit: int) -> None:
+        self.pipeline_id = pipeline_id
+        self.limit = limit
+        super().__init__(f"pipeline {pipeline_id} holds the most automations allowed, {limit}")

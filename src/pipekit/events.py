@@ -21,12 +21,18 @@ from typing import TypeAlias, final
 
 import attrs
 
+from pipekit.automation import Automation
 from pipekit.color import Color
 from pipekit.lead import Lead, LossReason
 from pipekit.pipeline import Pipeline
 from pipekit.stage import Stage
 
 __all__ = [
+    "AutomationAdded",
+    "AutomationDisabled",
+    "AutomationEnabled",
+    "AutomationRemoved",
+    "AutomationUpdated",
     "Event",
     "IncomingStageDisabled",
     "IncomingStageEnabled",
@@ -268,6 +274,53 @@ class LossReasonDeleted(_Event):
     reason_id: int
 
 
+# -- automations (the Digital Pipeline) ---------------------------------------------
+
+
+@final
+@attrs.frozen
+class AutomationAdded(_Event):
+    """An automation was added, last in creation order, as ``automation`` shows it."""
+
+    automation: Automation
+
+
+@final
+@attrs.frozen
+class AutomationUpdated(_Event):
+    """An automation's settings changed: ``automation`` is how it is now (same id, pipeline).
+
+    ``DeleteStage`` and ``DisableIncoming`` emit it too, for an automation that
+    stops watching the stage that goes.
+    """
+
+    automation: Automation
+
+
+@final
+@attrs.frozen
+class AutomationEnabled(_Event):
+    """An automation was switched on."""
+
+    automation_id: int
+
+
+@final
+@attrs.frozen
+class AutomationDisabled(_Event):
+    """An automation was switched off."""
+
+    automation_id: int
+
+
+@final
+@attrs.frozen
+class AutomationRemoved(_Event):
+    """An automation left the workspace: removed, or left with nothing to watch or no target."""
+
+    automation_id: int
+
+
 Event: TypeAlias = (
     StageAdded
     | StageRenamed
@@ -290,5 +343,10 @@ Event: TypeAlias = (
     | LossReasonAdded
     | LossReasonRenamed
     | LossReasonDeleted
+    | AutomationAdded
+    | AutomationUpdated
+    | AutomationEnabled
+    | AutomationDisabled
+    | AutomationRemoved
 )
 """Any event :func:`pipekit.apply` emits."""

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Final
 
+import attrs
+
 from pipekit._checks import require_type
 from pipekit._index import PersistentIndex
 from pipekit.editing import (
@@ -36,6 +38,11 @@ from pipekit.errors import (
     UnknownLead,
 )
 from pipekit.events import (
+    AutomationAdded,
+    AutomationDisabled,
+    AutomationEnabled,
+    AutomationRemoved,
+    AutomationUpdated,
     Event,
     IncomingStageDisabled,
     IncomingStageEnabled,
@@ -66,7 +73,10 @@ from pipekit.workspace import (
     EMPTY_BUCKET,
     Bucket,
     Workspace,
+    check_automation,
+    check_automation_room,
     check_incoming_empty,
+    check_new_automation_id,
     check_new_lead_id,
     check_new_pipeline_id,
     check_new_reason_id,
@@ -189,6 +199,7 @@ def _stage_deleted(workspace: Workspace, event: StageDeleted) -> Workspace:
         raise InvalidEvent(
             "StageDeleted", f"stage {event.stage_id} still holds {count} lead(s): relocate them"
         )
+    _check_let_go(workspace, "StageDeleted", pipeline.id, event.stage_id)
     return _with_pipeline(workspace, index, delete_stage(pipeline, event.stage_id), event.revision)
 
 
@@ -232,7 +243,18 @@ def _incoming_disabled(workspace: Workspace, event: IncomingStageDisabled) -> Wo
             f"stage {event.stage_id} is not the incoming leads stage of pipeline {pipeline.id}",
         )
     check_incoming_empty(workspace, pipeline.id, incoming.id)
+    _check_let_go(workspace, "IncomingStageDisabled", pipeline.id, incoming.id)
     return _with_pipeline(workspace, index, disable_incoming(pipeline), event.revision)
+
+
+def _check_let_go(workspace: Workspace, event_name: str, pipeline_id: int, stage_id: int) -> None:
+    """Raise :class:`~pipekit.InvalidEvent` if an automation still watches or targets a stage."""
+    for automation in workspace.automations:
+        watches = automation.pipeline_id == pipeline_id and stage_id in automation.stage_ids
+        if watches or automation.target == (pipeline_id, stage_id):
+            raise InvalidEvent(
+                event_name, f"automation {automation.id} still refers to stage {stage_id}"
+            )
 
 
 # -- pipelines ----------------------------------------------------------------------
@@ -286,6 +308,15 @@ def _pipeline_deleted(workspace: Workspace, event: PipelineDeleted) -> Workspace
     count = workspace.lead_count(event.pipeline_id)
     if count:
         raise PipelineNotEmpty(event.pipeline_id, count)
+    for automation in workspace.automations:
+        target = automation.target
+        if automation.pipeline_id == event.pipeline_id or (
+            target is not None and target[0] == event.pipeline_id
+        ):
+            raise InvalidEvent(
+                "PipelineDeleted",
+                f"automation {automation.id} still refers to pipeline {event.pipeline_id}",
+            )
     return trusted_workspace(
         workspace,
         pipelines=_removed(workspace.pipelines, index),
@@ -505,6 +536,64 @@ def _reason_deleted(workspace: Workspace, event: LossReasonDeleted) -> Workspace
     )
 
 
+# -- automations (the Digital Pipeline) ---------------------------------------------
+
+
+def _automation_added(workspace: Workspace, event: AutomationAdded) -> Workspace:
+    automation = event.automation
+    check_new_automation_id(workspace, automation.id)
+    check_automation_room(workspace, automation.pipeline_id)
+    check_automation(workspace, automation)
+    return trusted_workspace(
+        workspace,
+        automations=(*workspace.automations, automation),
+        next_automation_id=max(workspace.next_automation_id, automation.id + 1),
+        revision=event.revision,
+    )
+
+
+def _automation_updated(workspace: Workspace, event: AutomationUpdated) -> Workspace:
+    automation = event.automation
+    index = workspace.automation_index(automation.id)
+    if workspace.automations[index].pipeline_id != automation.pipeline_id:
+        raise InvalidEvent(
+            "AutomationUpdated", f"automation {automation.id} cannot change its pipeline"
+        )
+    check_automation(workspace, automation)
+    return trusted_workspace(
+        workspace,
+        automations=_replaced(workspace.automations, index, automation),
+        revision=event.revision,
+    )
+
+
+def _automation_switched(
+    workspace: Workspace, event: AutomationEnabled | AutomationDisabled
+) -> Workspace:
+    index = workspace.automation_index(event.automation_id)
+    enabled = isinstance(event, AutomationEnabled)
+    automation = workspace.automations[index]
+    if automation.enabled == enabled:
+        state = "enabled" if enabled else "disabled"
+        raise InvalidEvent(type(event).__name__, f"automation {automation.id} is {state} already")
+    return trusted_workspace(
+        workspace,
+        automations=_replaced(
+            workspace.automations, index, attrs.evolve(automation, enabled=enabled)
+        ),
+        revision=event.revision,
+    )
+
+
+def _automation_removed(workspace: Workspace, event: AutomationRemoved) -> Workspace:
+    index = workspace.automation_index(event.automation_id)
+    return trusted_workspace(
+        workspace,
+        automations=_removed(workspace.automations, index),
+        revision=event.revision,
+    )
+
+
 # -- tuples -------------------------------------------------------------------------
 
 
@@ -545,4 +634,9 @@ _HANDLERS: Final[dict[type[Any], Callable[[Workspace, Any], Workspace]]] = {
     LossReasonAdded: _reason_added,
     LossReasonRenamed: _reason_renamed,
     LossReasonDeleted: _reason_deleted,
+    AutomationAdded: _automation_added,
+    AutomationUpdated: _automation_updated,
+    AutomationEnabled: _automation_switched,
+    AutomationDisabled: _automation_switched,
+    AutomationRemoved: _automation_removed,
 }

@@ -1,8 +1,9 @@
-"""The workspace: an account's pipelines, leads and loss reasons, as one value.
+"""The workspace: an account's pipelines, leads, loss reasons and automations, as one value.
 
 A :class:`Workspace` keeps every rule that spans objects: each lead sits in an
 existing stage of an existing pipeline (W1), closed leads sit in won or lost
-(W5), names and ids are unique (W3, W6). Change it with :func:`pipekit.apply`;
+(W5), names and ids are unique (W3, W6), automations watch and target stages
+that exist (D1 to D4). Change it with :func:`pipekit.apply`;
 build one by hand (or decode one) and the constructor checks everything, raising
 :class:`~pipekit.InvalidWorkspace` naming the rule that broke.
 
@@ -23,17 +24,22 @@ import attrs
 
 from pipekit._checks import require_int, require_type
 from pipekit._index import PersistentIndex
+from pipekit.automation import MAX_AUTOMATIONS, Automation
 from pipekit.editing import default_pipeline
 from pipekit.errors import (
+    AutomationLimitReached,
+    DuplicateAutomationId,
     DuplicateLeadId,
     DuplicateLossReasonId,
     DuplicateName,
     DuplicatePipelineId,
     IncomingNotEmpty,
+    InvalidTarget,
     InvalidWorkspace,
     PipelineLimitReached,
     PositionOutOfRange,
     RuleViolation,
+    UnknownAutomation,
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
@@ -42,12 +48,15 @@ from pipekit.errors import (
 from pipekit.lead import Lead, LossReason, positive_id
 from pipekit.names import clean_name, name_key
 from pipekit.pipeline import Pipeline
-from pipekit.stage import StageKind
+from pipekit.stage import Stage, StageKind
 
 __all__ = ["MAX_PIPELINES", "StageTotal", "Workspace", "new_workspace"]
 
 MAX_PIPELINES: Final = 50
 """The most pipelines a workspace holds (Kommo's limit, W3)."""
+
+ByPipeline: TypeAlias = Mapping[int, tuple[Automation, ...]]
+"""The automations of each pipeline that has any, by pipeline id, in creation order."""
 
 LeadIds: TypeAlias = PersistentIndex[int]
 Bucket: TypeAlias = tuple[LeadIds, int]
@@ -111,6 +120,25 @@ def _to_reasons(value: Iterable[LossReason]) -> tuple[LossReason, ...]:
     return reasons
 
 
+def _to_automations(value: Iterable[Automation]) -> tuple[Automation, ...]:
+    automations = tuple(value)
+    for automation in automations:
+        require_type(automation, Automation, "each automation of a workspace")
+    return automations
+
+
+def automations_by_pipeline(automations: Iterable[Automation]) -> ByPipeline:
+    """Return *automations* grouped by pipeline id, each group in the order given.
+
+    A plain dict, private to the workspace and never changed once built (so that
+    a workspace still pickles and copies).
+    """
+    groups: dict[int, list[Automation]] = {}
+    for automation in automations:
+        groups.setdefault(automation.pipeline_id, []).append(automation)
+    return {key: tuple(group) for key, group in groups.items()}
+
+
 def _above(ids: Iterable[int]) -> int:
     return max(ids, default=0) + 1
 
@@ -118,13 +146,14 @@ def _above(ids: Iterable[int]) -> int:
 @final
 @attrs.frozen
 class Workspace:
-    """An account's pipelines (in display order), leads and loss reasons.
+    """An account's pipelines (in display order), leads, loss reasons and automations.
 
     ``leads`` is a read-only mapping from lead id to :class:`~pipekit.Lead` that
     shares its structure between revisions, so a command on one lead costs
     O(log n), never a copy of them all. ``revision`` counts the applied commands
-    that changed something. The ``next_*_id`` counters give the ids of new leads,
-    pipelines and loss reasons unless a command names one; they always stay above
+    that changed something. ``automations`` are the Digital Pipeline's rules, in
+    creation order. The ``next_*_id`` counters give the ids of new leads,
+    pipelines, loss reasons and automations unless a command names one; they always stay above
     every id in use, and default to one above the highest.
     """
 
@@ -142,12 +171,18 @@ class Workspace:
     next_loss_reason_id: int = attrs.field(
         default=attrs.Factory(lambda self: _above(r.id for r in self.loss_reasons), takes_self=True)
     )
+    automations: tuple[Automation, ...] = attrs.field(default=(), converter=_to_automations)
+    next_automation_id: int = attrs.field(
+        default=attrs.Factory(lambda self: _above(a.id for a in self.automations), takes_self=True)
+    )
     # Derived, kept so that a lead command costs O(log n): the pipeline ids in
     # order; for each pipeline, for each of its stages, the ids of the leads there
     # and their summed price; and how many leads give each loss reason.
     _pipeline_ids: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     _buckets: tuple[tuple[Bucket, ...], ...] = attrs.field(init=False, eq=False, repr=False)
     _reason_uses: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    # The automations again, by pipeline: what a lead change in a pipeline looks at.
+    _by_pipeline: ByPipeline = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check_workspace(self)
@@ -214,6 +249,23 @@ class Workspace:
         except UnknownStage:
             raise UnknownStage(stage_id, pipeline_id) from None
         return self._buckets[index][stage_index]
+
+    def automation(self, automation_id: int) -> Automation:
+        """Return the automation *automation_id*, or raise :class:`~pipekit.UnknownAutomation`."""
+        return self.automations[self.automation_index(automation_id)]
+
+    def automation_index(self, automation_id: int) -> int:
+        """Return the position of the automation *automation_id* in :attr:`automations`."""
+        require_int(automation_id, "an automation id")
+        for index, automation in enumerate(self.automations):
+            if automation.id == automation_id:
+                return index
+        raise UnknownAutomation(automation_id)
+
+    def automations_of(self, pipeline_id: int) -> tuple[Automation, ...]:
+        """Return the automations of the pipeline *pipeline_id*, in creation order."""
+        self.pipeline_index(pipeline_id)
+        return self._by_pipeline.get(pipeline_id, ())
 
     def lead_count(self, pipeline_id: int) -> int:
         """Return how many leads a pipeline holds."""
@@ -290,6 +342,44 @@ def _check_workspace(workspace: Workspace) -> None:
     object.__setattr__(workspace, "_pipeline_ids", pipeline_ids)
     object.__setattr__(workspace, "_buckets", buckets)
     object.__setattr__(workspace, "_reason_uses", tuple(reason_uses))
+    _check_automations(workspace)
+
+
+def _check_automations(workspace: Workspace) -> None:
+    """Check the Digital Pipeline rules D1 to D4 (after the rest: they need the pipelines)."""
+    automations = workspace.automations
+    seen: set[int] = set()
+    for index, automation in enumerate(automations):
+        where = ("automations", index)
+        if automation.id in seen:
+            raise InvalidWorkspace(
+                "D4", f"two automations have the id {automation.id}", (*where, "id")
+            )
+        seen.add(automation.id)
+        for rule, check in (("D1", check_references), ("D2", check_incoming_rule)):
+            try:
+                check(workspace, automation)
+            except RuleViolation as error:
+                raise InvalidWorkspace(
+                    rule, f"automation {automation.id}: {error}", where
+                ) from None
+    counter = workspace.next_automation_id
+    if require_int(counter, "the next automation id") <= max(seen, default=0):
+        raise InvalidWorkspace(
+            "D4",
+            f"the next automation id {counter} must be above every automation id in use",
+            ("next_automation_id",),
+        )
+    by_pipeline = automations_by_pipeline(automations)
+    for pipeline_id, group in by_pipeline.items():
+        if len(group) > MAX_AUTOMATIONS:
+            raise InvalidWorkspace(
+                "D3",
+                f"pipeline {pipeline_id} has {len(group)} automations,"
+                f" at most {MAX_AUTOMATIONS} are allowed",
+                ("automations",),
+            )
+    object.__setattr__(workspace, "_by_pipeline", by_pipeline)
 
 
 def _check_lead(
@@ -415,6 +505,78 @@ def check_incoming_empty(workspace: Workspace, pipeline_id: int, incoming_id: in
         raise IncomingNotEmpty(pipeline_id, waiting)
 
 
+def check_automation_room(workspace: Workspace, pipeline_id: int) -> None:
+    """Raise :class:`~pipekit.AutomationLimitReached` if the pipeline holds the most (D3)."""
+    if len(workspace._by_pipeline.get(pipeline_id, ())) >= MAX_AUTOMATIONS:
+        raise AutomationLimitReached(pipeline_id, MAX_AUTOMATIONS)
+
+
+def check_new_automation_id(workspace: Workspace, automation_id: int) -> int:
+    """Return *automation_id* if it is a valid id no automation of *workspace* has (D4)."""
+    positive_id(automation_id, "automation")
+    if any(automation.id == automation_id for automation in workspace.automations):
+        raise DuplicateAutomationId(automation_id)
+    return automation_id
+
+
+def check_automation(workspace: Workspace, automation: Automation) -> None:
+    """Raise why *automation* cannot be in *workspace*: D1 first, then D2."""
+    check_references(workspace, automation)
+    check_incoming_rule(workspace, automation)
+
+
+def check_references(workspace: Workspace, automation: Automation) -> None:
+    """Raise unless the pipeline, the watched stages and a move's target all exist (D1).
+
+    A watched stage must be one of the automation's pipeline: one of another
+    pipeline raises :class:`~pipekit.InvalidTarget`, one of none
+    :class:`~pipekit.UnknownStage`.
+    """
+    pipeline = workspace.pipeline(automation.pipeline_id)
+    for stage_id in automation.stage_ids:
+        if stage_id in pipeline._ids:
+            continue
+        if any(stage_id in other._ids for other in workspace.pipelines):
+            raise InvalidTarget(
+                pipeline.id,
+                stage_id,
+                f"stage {stage_id} is not a stage of pipeline {pipeline.id}: an automation"
+                " watches stages of its own pipeline",
+            )
+        raise UnknownStage(stage_id, pipeline.id)
+    target = automation.target
+    if target is not None:
+        _target_stage(workspace, target)
+
+
+def _target_stage(workspace: Workspace, target: tuple[int, int]) -> Stage:
+    pipeline = workspace.pipeline(target[0])
+    if target[1] not in pipeline._ids:
+        raise UnknownStage(target[1], pipeline.id)
+    return pipeline.stage(target[1])
+
+
+def check_incoming_rule(workspace: Workspace, automation: Automation) -> None:
+    """Raise :class:`~pipekit.InvalidTarget` if a move watches or targets incoming leads (D2)."""
+    target = automation.target
+    if target is None:
+        return
+    pipeline = workspace.pipeline(automation.pipeline_id)
+    incoming = pipeline.incoming
+    if incoming is not None and incoming.id in automation.stage_ids:
+        raise InvalidTarget(
+            pipeline.id,
+            incoming.id,
+            "an automation that moves leads cannot watch the incoming leads stage",
+        )
+    if _target_stage(workspace, target).kind is StageKind.INCOMING:
+        raise InvalidTarget(
+            target[0],
+            target[1],
+            "an automation cannot move leads into the incoming leads stage",
+        )
+
+
 def check_pipeline_position(workspace: Workspace, position: int) -> int:
     """Return *position* if it is a display position of *workspace*'s pipelines."""
     high = len(workspace.pipelines) - 1
@@ -437,6 +599,8 @@ def trusted_workspace(
     pipeline_ids: tuple[int, ...] | None = None,
     buckets: tuple[tuple[Bucket, ...], ...] | None = None,
     reason_uses: tuple[int, ...] | None = None,
+    automations: tuple[Automation, ...] | None = None,
+    next_automation_id: int | None = None,
 ) -> Workspace:
     """Return a copy of *workspace* with the given parts replaced, checking nothing.
 
@@ -468,6 +632,17 @@ def trusted_workspace(
     set_field(result, "_pipeline_ids", w._pipeline_ids if pipeline_ids is None else pipeline_ids)
     set_field(result, "_buckets", w._buckets if buckets is None else buckets)
     set_field(result, "_reason_uses", w._reason_uses if reason_uses is None else reason_uses)
+    if automations is None:
+        set_field(result, "automations", w.automations)
+        set_field(result, "_by_pipeline", w._by_pipeline)
+    else:
+        set_field(result, "automations", automations)
+        set_field(result, "_by_pipeline", automations_by_pipeline(automations))
+    set_field(
+        result,
+        "next_automation_id",
+        w.next_automation_id if next_automation_id is None else next_automation_id,
+    )
     return result
 
 
@@ -496,4 +671,7 @@ def with_leads(
     set_field(result, "_pipeline_ids", workspace._pipeline_ids)
     set_field(result, "_buckets", buckets)
     set_field(result, "_reason_uses", reason_uses)
+    set_field(result, "automations", workspace.automations)
+    set_field(result, "next_automation_id", workspace.next_automation_id)
+    set_field(result, "_by_pipeline", workspace._by_pipeline)
     return result
