@@ -56,6 +56,8 @@ def checked(workspace: Workspace) -> Workspace:
         next_loss_reason_id=workspace.next_loss_reason_id,
         automations=workspace.automations,
         next_automation_id=workspace.next_automation_id,
+        scheduled=workspace.scheduled,
+        next_scheduled_id=workspace.next_scheduled_id,
     )
     assert rebuilt == workspace
     for pipeline in workspace.pipelines:

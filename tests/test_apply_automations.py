@@ -14,6 +14,7 @@ import pytest
 
 from pipekit import (
     MAX_AUTOMATIONS,
+    ActionCancelled,
     AddAutomation,
     AddStage,
     Automation,
@@ -355,6 +356,7 @@ class TestDeleteStage:
         kept = workspace.automation(1)
         assert applied.events == (
             LeadsRelocated(revision, LATER, 1, INITIAL, OFFER, (1,)),
+            ActionCancelled(revision, LATER, 2),  # the e-mail of automation 2, which goes
             AutomationUpdated(
                 revision, LATER, Automation(1, 1, (OFFER,), kept.trigger, kept.action)
             ),

@@ -9,24 +9,32 @@ import runpy
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+import attrs
 import pytest
 
 from pipekit import (
+    AddAutomation,
+    Automation,
     CreateLead,
     CreatePipeline,
     DeleteStage,
+    DisableAutomation,
     Event,
+    HostAction,
     MoveLead,
+    MoveTo,
+    RunDue,
+    Trigger,
     Workspace,
     apply,
     new_workspace,
     plan,
 )
-from pipekit._board import render_board
+from pipekit._board import describe_action, describe_automation, describe_delay, render_board
 from pipekit._demo import demo
 from pipekit._desired import desired_pipeline
 from pipekit.cli import main
@@ -38,7 +46,17 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AT_TEXT = "2026-03-02T09:00:00+00:00"
 ESCAPE = "\x1b"
 KOMMO = Path(__file__).parent / "data" / "kommo-statuses-example.json"
-SUBCOMMANDS = ("demo", "init", "show", "apply", "check", "import-kommo", "plan")
+SUBCOMMANDS = (
+    "demo",
+    "init",
+    "show",
+    "apply",
+    "check",
+    "import-kommo",
+    "plan",
+    "automations",
+    "due",
+)
 DESIRED = """\
 name = "Sales"
 won = "Paid"
@@ -68,6 +86,94 @@ def with_leads() -> Workspace:
     for command in (CreateLead("ACME", price=150_000), CreateLead("Globex", price=48_000)):
         workspace = apply(workspace, command, at=AT).workspace
     return workspace
+
+
+def automated() -> Workspace:
+    """Three pipelines: five automations in the first two (one disabled), none in the third."""
+    welcome = HostAction("send_email", {"template": "welcome"})
+    workspace = with_leads()
+    for command in (
+        CreatePipeline("Hiring"),
+        CreatePipeline("Partners"),
+        AddAutomation(1, (147,), Trigger.ENTERED, welcome),
+        AddAutomation(
+            1,
+            (144, 145),
+            Trigger.MOVED_IN,
+            MoveTo(146),
+            delay=timedelta(days=2),
+            min_price=10_000,
+        ),
+        AddAutomation(
+            1,
+            (146,),
+            Trigger.LEFT,
+            MoveTo(144, pipeline_id=2),
+            delay=timedelta(minutes=90),
+            min_price=100,
+            max_price=2_000_000,
+        ),
+        AddAutomation(1, (144,), Trigger.CREATED, HostAction("webhook"), max_price=5_000),
+        DisableAutomation(4),
+        AddAutomation(2, (145,), Trigger.ENTERED, HostAction("notify", {"to": ["hr", "boss"]})),
+    ):
+        workspace = apply(workspace, command, at=AT).workspace
+    return workspace
+
+
+AUTOMATIONS = """\
+Pipeline 1: Pipeline (main)
+  Incoming leads (id 147)
+    automation 1 (entered): send_email {"template": "welcome"}; no delay
+  Initial Contact (id 144)
+    automation 2 (moved_in): move to Negotiation; after 2 days; price at least 10,000; \
+also watches Offer Made
+    automation 4 (created): webhook; no delay; price at most 5,000; disabled
+  Offer Made (id 145)
+    automation 2 (moved_in): move to Negotiation; after 2 days; price at least 10,000; \
+also watches Initial Contact
+  Negotiation (id 146)
+    automation 3 (left): move to Initial Contact in Hiring; after 1 hour 30 minutes; \
+price 100 to 2,000,000
+  Closed - won (id 142): none
+  Closed - lost (id 143): none
+
+Pipeline 2: Hiring
+  Initial Contact (id 144): none
+  Offer Made (id 145)
+    automation 5 (entered): notify {"to": ["hr", "boss"]}; no delay
+  Negotiation (id 146): none
+  Closed - won (id 142): none
+  Closed - lost (id 143): none
+
+Pipeline 3: Partners
+  no automations
+"""
+
+
+def scheduled() -> Workspace:
+    """The automated workspace with items: one handed over, one e-mail and two moves waiting."""
+    workspace = automated()
+    for command, at in (
+        (CreateLead("Hooli", price=1_000, incoming=True), AT),  # item 1, welcome
+        (RunDue(), AT),  # item 1 handed over
+        (CreateLead("Initech", price=320_000, incoming=True), AT + timedelta(minutes=30)),
+        (MoveLead(2, 146), AT + timedelta(hours=1)),
+        (MoveLead(2, 145), AT + timedelta(hours=1)),  # items 3 (left 146) and 4 (moved in 145)
+    ):
+        workspace = apply(workspace, command, at=at).workspace
+    return workspace
+
+
+HANDED_OVER = "1 action handed over to the host, waiting for CompleteAction or FailAction\n"
+DUE_ITEMS = (
+    '  item 2, due 2026-03-02T09:30:00+00:00: send_email {"template": "welcome"} for Initech'
+    " (lead 4), by automation 1\n",
+    "  item 3, due 2026-03-02T11:30:00+00:00: move to Initial Contact in Hiring for Globex"
+    " (lead 2), by automation 3\n",
+    "  item 4, due 2026-03-04T10:00:00+00:00: move to Negotiation for Globex (lead 2),"
+    " by automation 2\n",
+)
 
 
 class Run(NamedTuple):
@@ -187,6 +293,19 @@ class TestParser:
                 ["apply", "a.json", "--at", "2026-03-02T09:00"],
                 "pipekit apply: error: argument --at: expected a time with its UTC offset",
             ),
+            (["automations"], "pipekit automations: error: the following arguments are required"),
+            (["due", "a.json", "--pipeline", "1"], "pipekit due: error: unrecognized arguments"),
+            (
+                ["due", "a.json", "--at", "tomorrow"],
+                "pipekit due: error: argument --at: expected an ISO 8601 time such as"
+                f" {AT_TEXT}, got 'tomorrow'",
+            ),
+            (
+                ["due", "a.json", "--at", "2026-03-02T09:00:00"],
+                "pipekit due: error: argument --at: expected a time with its UTC offset, such as"
+                f" {AT_TEXT}, got '2026-03-02T09:00:00'",
+            ),
+            (["due", "a.json", "--at"], "pipekit due: error: argument --at: expected one argument"),
         ],
     )
     def test_a_usage_error_is_one_line_and_exits_with_2(
@@ -710,6 +829,182 @@ class TestPlan:
         assert one_line(result.err).endswith("desired.toml: cannot read: No such file or directory")
 
 
+class TestAutomations:
+    def test_lists_each_pipeline_and_stage_with_the_automations_watching_it(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        path = tmp_path / "automated.json"
+        path.write_text(document(automated()), encoding="utf-8")
+        before = snapshot(path)
+        assert run(capsys, "automations", path) == Run(0, AUTOMATIONS, "")
+        assert snapshot(path) == before
+
+    def test_no_automations_is_one_clear_line(
+        self, capsys: pytest.CaptureFixture[str], sales: Path
+    ) -> None:
+        result = run(capsys, "automations", sales)
+        assert result == Run(
+            0,
+            f"{sales}: no automations (add one with an AddAutomation command: pipekit apply)\n",
+            "",
+        )
+
+    def test_bold_pipeline_headings_on_a_terminal_only(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "automated.json"
+        path.write_text(document(automated()), encoding="utf-8")
+        pretend_terminal(monkeypatch)
+        painted = run(capsys, "automations", path).out
+        assert painted.startswith("\x1b[1mPipeline 1: Pipeline (main)\x1b[0m\n")
+        assert "\n\x1b[1mPipeline 3: Partners\x1b[0m\n  no automations\n" in painted
+        assert painted.replace("\x1b[1m", "").replace("\x1b[0m", "") == AUTOMATIONS
+        assert run(capsys, "automations", path, "--no-color").out == AUTOMATIONS
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert run(capsys, "automations", path).out == AUTOMATIONS
+
+    def test_a_bad_document_is_one_line(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        path = tmp_path / "bad.json"
+        path.write_text('{"schema": "pipekit/1"}', encoding="utf-8")
+        result = run(capsys, "automations", path)
+        assert (result.status, result.out) == (1, "")
+        assert one_line(result.err).startswith(f"pipekit: {path}: at /: missing the field")
+
+
+class TestDue:
+    @pytest.fixture
+    def path(self, tmp_path: Path) -> Path:
+        path = tmp_path / "scheduled.json"
+        path.write_text(document(scheduled()), encoding="utf-8")
+        return path
+
+    def test_lists_the_items_due_by_due_time_and_counts_those_handed_over(
+        self, capsys: pytest.CaptureFixture[str], path: Path
+    ) -> None:
+        before = snapshot(path)
+        result = run(capsys, "due", path, "--at", "2026-03-02T12:00:00+00:00")
+        assert result == Run(
+            0,
+            "2 actions due at 2026-03-02T12:00:00+00:00:\n" + "".join(DUE_ITEMS[:2]) + HANDED_OVER,
+            "",
+        )
+        assert snapshot(path) == before
+
+    def test_a_due_time_equal_to_at_is_due_and_any_offset_will_do(
+        self, capsys: pytest.CaptureFixture[str], path: Path
+    ) -> None:
+        result = run(capsys, "due", path, "--at", "2026-03-02T10:30:00+01:00")
+        assert result.out == (
+            "1 action due at 2026-03-02T10:30:00+01:00:\n" + DUE_ITEMS[0] + HANDED_OVER
+        )
+        result = run(capsys, "due", path, "--at", "2026-03-05T00:00:00+00:00")
+        assert result.out.splitlines(keepends=True)[1:4] == list(DUE_ITEMS)
+
+    def test_nothing_due_is_one_line_and_the_handed_over_count(
+        self, capsys: pytest.CaptureFixture[str], path: Path
+    ) -> None:
+        result = run(capsys, "due", path, "--at", AT_TEXT.replace("09:00", "08:59"))
+        assert result == Run(0, "nothing due at 2026-03-02T08:59:00+00:00\n" + HANDED_OVER, "")
+
+    def test_nothing_scheduled_at_all_is_one_line(
+        self, capsys: pytest.CaptureFixture[str], sales: Path
+    ) -> None:
+        result = run(capsys, "due", sales, "--at", AT_TEXT)
+        assert result == Run(0, f"nothing due at {AT_TEXT}\n", "")
+
+    def test_the_time_is_now_by_default(
+        self, capsys: pytest.CaptureFixture[str], path: Path
+    ) -> None:
+        result = run(capsys, "due", path)
+        assert result.status == 0
+        heading, *items, handed_over = result.out.splitlines(keepends=True)
+        at = datetime.fromisoformat(heading.removeprefix("3 actions due at ").removesuffix(":\n"))
+        assert abs(datetime.now(UTC) - at) < timedelta(minutes=1)
+        assert (items, handed_over) == (list(DUE_ITEMS), HANDED_OVER)
+
+    def test_a_move_whose_target_is_gone_says_so(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        # Only a document can hold one: the rules cancel an item whose target goes. RunDue
+        # would fail it (ActionFailed, "unknown_stage").
+        workspace = scheduled()
+        item = workspace.scheduled_action(4)
+        kept = [other for other in workspace.scheduled if other.id != item.id]
+        stale = [
+            attrs.evolve(item, action=MoveTo(999)),
+            attrs.evolve(item, id=5, action=MoveTo(1, pipeline_id=9)),
+        ]
+        workspace = attrs.evolve(workspace, scheduled=[*kept, *stale], next_scheduled_id=6)
+        path = tmp_path / "stale.json"
+        path.write_text(document(workspace), encoding="utf-8")
+        lines = run(capsys, "due", path, "--at", "2026-03-05T00:00:00+00:00").out.splitlines()
+        assert lines[3:5] == [
+            "  item 4, due 2026-03-04T10:00:00+00:00: move to stage 999 (gone) for Globex"
+            " (lead 2), by automation 2",
+            "  item 5, due 2026-03-04T10:00:00+00:00: move to stage 1 in pipeline 9 (gone)"
+            " for Globex (lead 2), by automation 2",
+        ]
+
+    def test_a_missing_file_is_one_line(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        result = run(capsys, "due", tmp_path / "missing.json", "--at", AT_TEXT)
+        assert (result.status, result.out) == (1, "")
+        assert one_line(result.err).endswith("missing.json: cannot read: No such file or directory")
+
+
+class TestDescriptions:
+    """How the command line and the demo word automations, actions and delays."""
+
+    @pytest.mark.parametrize(
+        ("delay", "text"),
+        [
+            (timedelta(0), "no delay"),
+            (timedelta(days=1), "after 1 day"),
+            (
+                timedelta(days=1_000, hours=1, minutes=1, seconds=1),
+                "after 1,000 days 1 hour 1 minute 1 second",
+            ),
+            (timedelta(hours=2, minutes=30), "after 2 hours 30 minutes"),
+            (timedelta(seconds=45), "after 45 seconds"),
+            (timedelta(seconds=1, milliseconds=500), "after 1.5 seconds"),
+            (timedelta(microseconds=1), "after 0.000001 seconds"),
+            (timedelta(minutes=1, microseconds=250_000), "after 1 minute 0.25 seconds"),
+        ],
+    )
+    def test_a_delay(self, delay: timedelta, text: str) -> None:
+        assert describe_delay(delay) == text
+
+    @pytest.mark.parametrize(
+        ("action", "text"),
+        [
+            (MoveTo(146), "move to Negotiation"),
+            (MoveTo(146, pipeline_id=1), "move to Negotiation"),
+            (MoveTo(145, pipeline_id=2), "move to Offer Made in Hiring"),
+            (MoveTo(999), "move to stage 999 (gone)"),
+            (MoveTo(999, pipeline_id=2), "move to stage 999 in pipeline 2 (gone)"),
+            (MoveTo(144, pipeline_id=9), "move to stage 144 in pipeline 9 (gone)"),
+            (HostAction("webhook"), "webhook"),
+            (
+                HostAction("webhook", {"url": "https://example.com/ü", "retries": [1, 5]}),
+                'webhook {"retries": [1, 5], "url": "https://example.com/ü"}',
+            ),
+        ],
+    )
+    def test_an_action_of_an_automation_of_pipeline_1(
+        self, action: MoveTo | HostAction, text: str
+    ) -> None:
+        assert describe_action(automated(), 1, action) == text
+
+    def test_an_automation_leaves_the_stages_it_watches_to_the_caller(self) -> None:
+        automation = Automation(9, 1, (144, 145), Trigger.LEFT, HostAction("webhook"), min_price=0)
+        assert describe_automation(automated(), automation) == (
+            "automation 9 (left): webhook; no delay; price at least 0"
+        )
+
+
 class TestBrokenPipe:
     def test_a_reader_that_leaves_early_gets_no_traceback(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -798,7 +1093,8 @@ def on_terminal(cwd: Path, *argv: str, **env: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A directory holding sales.json (two leads), desired.toml and a Kommo payload."""
+    """A directory holding sales.json (two leads), desired.toml, a Kommo payload, and two
+    documents with automations: automated.json, and scheduled.json with items due."""
     (tmp_path / "sales.json").write_text(document(with_leads()), encoding="utf-8")
     (tmp_path / "desired.toml").write_text(DESIRED, encoding="utf-8")
     (tmp_path / "bad.toml").write_text(
@@ -806,6 +1102,8 @@ def project(tmp_path: Path) -> Path:
     )
     (tmp_path / "kommo.json").write_text(KOMMO.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "bad-kommo.json").write_text('{"_embedded": {"statuses": []}}', encoding="utf-8")
+    (tmp_path / "automated.json").write_text(document(automated()), encoding="utf-8")
+    (tmp_path / "scheduled.json").write_text(document(scheduled()), encoding="utf-8")
     return tmp_path
 
 
@@ -843,6 +1141,18 @@ class TestConsoleScript:
                 ["plan", "sales.json", "bad.toml"],
                 1,
                 "pipekit: bad.toml:line 3: invalid TOML: Cannot overwrite a value",
+            ),
+            (
+                ["automations", "automated.json"],
+                ["automations", "kommo.json"],
+                1,
+                "pipekit: kommo.json: at /: missing the field",
+            ),
+            (
+                ["due", "scheduled.json", "--at", AT_TEXT],
+                ["due", "scheduled.json", "--at", "2026-03-02"],
+                2,
+                "pipekit due: error: argument --at: expected a time with its UTC offset",
             ),
         ],
     )

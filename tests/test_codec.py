@@ -35,6 +35,7 @@ from pipekit import (
     Automation,
     Color,
     Command,
+    CompleteAction,
     CreateLead,
     CreatePipeline,
     DeclineLead,
@@ -48,6 +49,7 @@ from pipekit import (
     EnableAutomation,
     EnableIncoming,
     Event,
+    FailAction,
     HostAction,
     InvalidPipeline,
     Lead,
@@ -68,6 +70,8 @@ from pipekit import (
     RenameStage,
     RenameTerminal,
     RuleViolation,
+    RunDue,
+    Scheduled,
     SetMainPipeline,
     Stage,
     StageKind,
@@ -87,7 +91,7 @@ from tests.strategies import color_texts, colors, names, pipelines
 COMMAND_CLASSES: Final[tuple[type[Any], ...]] = typing.get_args(Command)
 EVENT_CLASSES: Final[tuple[type[Any], ...]] = typing.get_args(Event)
 VALUE_CLASSES: Final[tuple[type[Any], ...]] = (Workspace, Pipeline, Stage, Color, Lead, LossReason)
-AUTOMATION_CLASSES: Final[tuple[type[Any], ...]] = (Automation, MoveTo, HostAction)
+AUTOMATION_CLASSES: Final[tuple[type[Any], ...]] = (Automation, MoveTo, HostAction, Scheduled)
 ALL_KINDS: Final = (*VALUE_CLASSES, *AUTOMATION_CLASSES, *COMMAND_CLASSES, *EVENT_CLASSES)
 
 START: Final = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -822,6 +826,15 @@ class TestRoundTrip:
             DisableAutomation(1),
             EnableAutomation(1),
             RemoveAutomation(1),
+            AddAutomation(1, (144,), Trigger.ENTERED, HostAction("send_email")),
+            AddAutomation(1, (144,), Trigger.ENTERED, MoveTo(145)),
+            AddAutomation(1, (145,), Trigger.ENTERED, MoveTo(144)),
+            CreateLead("Hooli"),  # automation 2 e-mails (item 1), 3 moves (item 2)
+            RunDue(),  # hands 1 over; the moves loop back to 144, where the loop stops
+            CompleteAction(1),
+            CreateLead("Umbrella"),  # items 6 and 7
+            RunDue(),
+            FailAction(6, "the mail server said no"),
         ):
             applied = apply(workspace, command, at=START)
             workspace = applied.workspace
@@ -865,6 +878,8 @@ class TestOutput:
             next_loss_reason_id=workspace.next_loss_reason_id,
             automations=list(workspace.automations),
             next_automation_id=workspace.next_automation_id,
+            scheduled=list(workspace.scheduled)[::-1],
+            next_scheduled_id=workspace.next_scheduled_id,
         )
         assert by_hand == workspace
         assert text_of(dump(by_hand)) == text_of(dump(workspace))
@@ -1555,7 +1570,7 @@ class TestDecodeError:
 def test_the_kinds_cover_every_command_and_event() -> None:
     assert {cls.__name__ for cls in COMMAND_CLASSES} == set(pipekit.commands.__all__) - {"Command"}
     assert {cls.__name__ for cls in EVENT_CLASSES} == set(pipekit.events.__all__) - {"Event"}
-    assert len(set(ALL_KINDS)) == 6 + 3 + 28 + 26
+    assert len(set(ALL_KINDS)) == 6 + 4 + 31 + 32
 
 
 class TestBooleans:
@@ -1689,3 +1704,97 @@ class TestAutomations:
         with pytest.raises(DecodeError, match=r"\(D1\)") as caught:
             load(Workspace, document)
         assert caught.value.path == "/automations/0"
+
+
+class TestScheduled:
+    """Scheduled actions in documents: always written, by due time then id, checked on load."""
+
+    def scheduled(self) -> Workspace:
+        """Two leads with a waiting move each, and a handed-over e-mail for the first."""
+        workspace = rich_workspace()
+        later = START + timedelta(hours=2)
+        for command, at in (
+            (AddAutomation(1, (144,), Trigger.ENTERED, HostAction("send_email")), START),
+            (
+                AddAutomation(1, (144,), Trigger.ENTERED, MoveTo(145), delay=timedelta(days=1)),
+                START,
+            ),
+            (CreateLead("Wayne", stage_id=144), START),
+            (CreateLead("Stark", stage_id=144), later.astimezone(ZONES[3])),
+            (RunDue(), later),
+        ):
+            workspace = apply(workspace, command, at=at).workspace
+        return workspace
+
+    def test_a_document_stored_before_scheduling_existed_loads_with_none(self) -> None:
+        document = rich_document()
+        del document["scheduled"], document["next_scheduled_id"]
+        loaded = load(Workspace, document)
+        assert loaded.scheduled == ()
+        assert loaded.next_scheduled_id == 1
+        assert loaded == rich_workspace()
+
+    def test_scheduled_items_are_always_written_and_read_back(self) -> None:
+        assert (rich_document()["scheduled"], rich_document()["next_scheduled_id"]) == ([], 1)
+        workspace = self.scheduled()
+        document = dump(workspace)
+        assert isinstance(document, dict)
+        assert [item["id"] for item in document["scheduled"]] == [1, 3, 2, 4]
+        assert document["next_scheduled_id"] == 5
+        assert load(Workspace, document) == workspace
+        assert load(Workspace, json.loads(text_of(document))).scheduled == workspace.scheduled
+
+    def test_an_item_is_written_with_its_tagged_action_and_times(self) -> None:
+        handed = self.scheduled().scheduled_action(1)
+        assert dump(handed) == {
+            "action": {"kind": "send_email", "params": {}, "type": "HostAction"},
+            "automation_id": 1,
+            "due_at": START.isoformat(),
+            "handed_over_at": (START + timedelta(hours=2)).isoformat(),
+            "id": 1,
+            "lead_id": handed.lead_id,
+        }
+        assert load(Scheduled, dump(handed)) == handed
+
+    def test_items_given_in_any_order_load_to_the_same_workspace(self) -> None:
+        workspace = self.scheduled()
+        document = dump(workspace)
+        assert isinstance(document, dict)
+        document["scheduled"].reverse()
+        assert load(Workspace, document) == workspace
+
+    def test_an_item_of_an_unknown_lead_is_refused_at_its_place(self) -> None:
+        document = dump(self.scheduled())
+        assert isinstance(document, dict)
+        document["scheduled"][2]["lead_id"] = 99
+        with pytest.raises(pipekit.DecodeError, match=r"D6.*lead 99, unknown") as info:
+            load(Workspace, document)
+        assert info.value.path == "/scheduled/2/lead_id"
+
+    def test_two_items_with_one_id_are_refused(self) -> None:
+        document = dump(self.scheduled())
+        assert isinstance(document, dict)
+        document["scheduled"][3]["id"] = document["scheduled"][0]["id"]
+        with pytest.raises(
+            pipekit.DecodeError, match="two scheduled actions have the id 1"
+        ) as info:
+            load(Workspace, document)
+        assert info.value.path == "/scheduled/3/id"
+
+    @pytest.mark.parametrize(
+        ("change", "path", "match"),
+        [
+            ({"due_at": "2026-12-01T09:00:00"}, "/due_at", "expected a time with its UTC offset"),
+            ({"id": 0}, "/id", "scheduled action id"),
+            ({"handed_over_at": "2026-12-01T09:00:00+00:00"}, "", "never handed over"),
+            ({"action": {"stage_id": 144}}, "/action", "missing the field 'type'"),
+        ],
+    )
+    def test_a_damaged_item_is_refused_at_its_place(
+        self, change: dict[str, Any], path: str, match: str
+    ) -> None:
+        document = dump(Scheduled(1, 1, 1, START, MoveTo(145)))
+        assert isinstance(document, dict)
+        with pytest.raises(pipekit.DecodeError, match=match) as info:
+            load(Scheduled, {**document, **change})
+        assert info.value.path == path

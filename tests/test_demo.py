@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
 import pytest
 
-from pipekit import CreateLead
+from pipekit import CreateLead, MoveLead
 from pipekit._board import _cells
-from pipekit._demo import _Tour, demo
+from pipekit._demo import _LATER, _START, _Tour, demo
 
 GOLDEN: Final = Path(__file__).parent / "data" / "demo.txt"
 ESCAPE: Final = re.compile(r"\x1b\[[0-9;]*m")
@@ -73,8 +74,10 @@ class TestStory:
         "== 5. Move leads; accept and decline the ones waiting in incoming leads",
         "== 6. Win a lead, and lose one with a reason",
         "== 7. Delete a stage that holds leads: they move to another open stage first",
-        "== 8. Commands the rules refuse, each with an error code and a message",
-        "== 9. The final board: counts and totals per stage, and the leads in each",
+        "== 8. Automate a stage: a welcome e-mail for every lead entering Initial Contact, and a"
+        " move on to Demo booked two days later",
+        "== 9. Commands the rules refuse, each with an error code and a message",
+        "== 10. The final board: counts and totals per stage, and the leads in each",
     )
 
     def test_switches_incoming_leads_on(self) -> None:
@@ -83,8 +86,8 @@ class TestStory:
         )
 
     def test_has_every_step_in_order(self) -> None:
-        lines = demo(color=False, width=100).split("\n")
-        headings = [line for line in lines if line.startswith("== ")]
+        text = demo(color=False, width=200)  # wide enough for every heading on one line
+        headings = [line for line in text.split("\n") if line.startswith("== ")]
         assert headings == list(self.STEPS)
 
     @pytest.mark.parametrize(
@@ -106,7 +109,9 @@ class TestStory:
             "    ACME Corp website (lead 1, price 150,000) moved to Initial Contact",
             "  refused: stage_locked - the won stage (id 142) cannot be deleted",
             "> MoveLead(lead_id=6, stage_id=147)",
-            "A refused command changes nothing: the workspace is still at revision 22.",
+            "> AddAutomation(pipeline_id=1, stage_ids=(147,), trigger=Trigger.ENTERED,"
+            " action=MoveTo(stage_id=144))",
+            "A refused command changes nothing: the workspace is still at revision 27.",
         ],
     )
     def test_shows(self, line: str) -> None:
@@ -129,11 +134,58 @@ class TestStory:
 
     def test_ends_with_the_board_with_counts_totals_and_leads(self) -> None:
         text = demo(color=False, width=100)
-        final = text[text.index("== 9.") :]
+        final = text[text.index("== 10.") :]
         assert "Pipeline 1: Pipeline (main)" in final
         assert "3 leads" in final
         assert "740,000" in final  # ACME 150,000 + Stark 90,000 + Wayne 500,000
+        assert "108,000" in final  # Demo booked: Globex 48,000 + Pied Piper 60,000, moved there
         assert "Initech migration  Umbrella Health pilot" in final
+
+
+class TestAutomationScene:
+    """Step 8: a welcome e-mail scheduled on entering the first open stage, a lead moved later."""
+
+    def scene(self) -> list[str]:
+        text = demo(color=False, width=1000)  # no sentence wrapped
+        return text[text.index("== 8.") : text.index("== 9.")].split("\n")
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "> AddAutomation(pipeline_id=1, stage_ids=(144,), trigger=Trigger.ENTERED,"
+            " action=HostAction(kind='send_email', params={'template': 'welcome'}))",
+            '  AutomationAdded: automation 1 (entered): send_email {"template": "welcome"};'
+            " no delay; watches Initial Contact",
+            "> AddAutomation(pipeline_id=1, stage_ids=(144,), trigger=Trigger.ENTERED,"
+            " action=MoveTo(stage_id=149), delay=timedelta(days=2))",
+            "  AutomationAdded: automation 2 (entered): move to Demo booked; after 2 days;"
+            " watches Initial Contact",
+            "Adding them scheduled nothing for the 3 leads already in Initial Contact: automations"
+            " act on what happens from now on.",
+            "> CreateLead(name='Pied Piper trial', price=60000)",
+            "  LeadCreated, ActionScheduled, ActionScheduled: Pied Piper trial (lead 8, price"
+            " 60,000) is in Initial Contact",
+            '    item 1: send_email {"template": "welcome"}, due 2026-11-27T11:05:00+00:00',
+            "    item 2: move to Demo booked, due 2026-11-29T11:05:00+00:00",
+            "> RunDue()",
+            "> CompleteAction(scheduled_id=1)",
+            "  ActionCompleted: the host reports the e-mail sent; workspace.scheduled is now ()",
+        ],
+    )
+    def test_shows(self, line: str) -> None:
+        assert line in self.scene()
+
+    def test_hands_the_email_over_and_moves_the_lead(self) -> None:
+        (ran,) = [line for line in self.scene() if line.startswith("  ActionHandedOver")]
+        assert ran == (
+            "  ActionHandedOver, LeadMoved, ActionCompleted: item 1 went to the host to send the"
+            " e-mail (it stays in workspace.scheduled until the host reports back); pipekit"
+            " carried out item 2 itself: Pied Piper trial (lead 8, price 60,000) is in Demo booked"
+        )
+
+    def test_runs_what_is_due_at_a_fixed_time_after_the_delay(self) -> None:
+        assert any("At 2026-11-30 09:00 UTC, after the two days:" in line for line in self.scene())
+        assert "(now: item 1)" in " ".join(self.scene())
 
 
 class TestTour:
@@ -141,3 +193,11 @@ class TestTour:
         tour = _Tour(color=False, width=100)
         with pytest.raises(AssertionError, match="the rules accepted CreateLead"):
             tour.refuse(CreateLead("ACME Corp website"))
+
+    def test_runs_five_minutes_after_the_last_command_or_at_the_time_given(self) -> None:
+        tour = _Tour(color=False, width=100)
+        tour.run(CreateLead("ACME"), "created")
+        assert tour.at == _START + timedelta(minutes=5)
+        tour.run(MoveLead(1, 145), "moved", at=_LATER)
+        assert tour.at == _LATER
+        assert tour.workspace.lead(1).stage_id == 145

@@ -55,6 +55,7 @@ from pipekit import (
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
+    UnknownScheduledAction,
     UnknownStage,
 )
 
@@ -171,13 +172,16 @@ WORKSPACE_NAMES = {
 # The names the persistence issue makes importable from pipekit.
 PERSISTENCE_NAMES = {"replay", "DecodeError"}
 KOMMO_NAMES = {"plan"}
-# The names the Digital Pipeline issue (7) fixes, as far as its first increment goes.
+# The names the Digital Pipeline issue (7) fixes.
 AUTOMATION_COMMAND_NAMES = {
     "AddAutomation",
     "UpdateAutomation",
     "EnableAutomation",
     "DisableAutomation",
     "RemoveAutomation",
+    "RunDue",
+    "CompleteAction",
+    "FailAction",
 }
 AUTOMATION_EVENT_NAMES = {
     "AutomationAdded",
@@ -185,6 +189,12 @@ AUTOMATION_EVENT_NAMES = {
     "AutomationEnabled",
     "AutomationDisabled",
     "AutomationRemoved",
+    "ActionScheduled",
+    "ActionCompleted",
+    "ActionFailed",
+    "ActionHandedOver",
+    "ActionCancelled",
+    "AutomationLoopStopped",
 }
 AUTOMATION_NAMES = {
     "Trigger",
@@ -192,6 +202,9 @@ AUTOMATION_NAMES = {
     "MoveTo",
     "HostAction",
     "Action",
+    "Scheduled",
+    "due",
+    "UnknownScheduledAction",
     "InvalidDelay",
     "InvalidPriceRange",
     "AutomationLimitReached",
@@ -265,11 +278,19 @@ CODES: list[tuple[type[PipekitError], str]] = [
     (InvalidPriceRange, "invalid_price_range"),
     (AutomationLimitReached, "automation_limit_reached"),
     (UnknownAutomation, "unknown_automation"),
+    (UnknownScheduledAction, "unknown_scheduled_action"),
     (DuplicateAutomationId, "duplicate_automation_id"),
 ]
 ERRORS = [cls for cls, _ in CODES]
 VIOLATIONS = [cls for cls in ERRORS if cls not in (PipekitError, RuleViolation, RevisionConflict)]
-LOOKUPS = [UnknownStage, UnknownPipeline, UnknownLead, UnknownLossReason, UnknownAutomation]
+LOOKUPS = [
+    UnknownStage,
+    UnknownPipeline,
+    UnknownLead,
+    UnknownLossReason,
+    UnknownAutomation,
+    UnknownScheduledAction,
+]
 
 # One instance of each error, the facts it must carry, and its message.
 EXAMPLES: list[tuple[PipekitError, dict[str, object], str]] = [
@@ -480,6 +501,11 @@ EXAMPLES: list[tuple[PipekitError, dict[str, object], str]] = [
         DuplicateAutomationId(2),
         {"value": 2},
         "the workspace already has an automation with id 2",
+    ),
+    (
+        UnknownScheduledAction(12),
+        {"scheduled_id": 12, "value": 12},
+        "no scheduled action handed over to the host has id 12",
     ),
 ]
 

@@ -25,6 +25,7 @@ from pipekit import (
     AddStage,
     Applied,
     Command,
+    CompleteAction,
     CreateLead,
     CreatePipeline,
     DeclineLead,
@@ -38,6 +39,7 @@ from pipekit import (
     EnableAutomation,
     EnableIncoming,
     Event,
+    FailAction,
     HostAction,
     InvalidEvent,
     LeadCreated,
@@ -56,6 +58,7 @@ from pipekit import (
     RenameTerminal,
     RevisionConflict,
     RuleViolation,
+    RunDue,
     SetMainPipeline,
     StageDeleted,
     StageKind,
@@ -144,6 +147,14 @@ TOUR: Final[tuple[Command, ...]] = (
     DisableIncoming(2),
     EnableIncoming(1),
     DeletePipeline(2),
+    AddAutomation(1, (144,), Trigger.ENTERED, MoveTo(145)),
+    AddAutomation(1, (145,), Trigger.ENTERED, MoveTo(144)),
+    CreateLead("Hooli"),  # automation 1 e-mails (item 1), 5 moves (item 2)
+    RunDue(),  # hands 1 over; the moves loop back to 144, where the loop stops
+    CompleteAction(1),
+    CreateLead("Umbrella"),  # items 6 and 7
+    RunDue(),
+    FailAction(6, "the mail server said no"),
 )
 
 
@@ -287,6 +298,24 @@ class TestGroups:
         with pytest.raises(RevisionConflict, match="revision") as raised:
             replay([*first.events, *second.events, *second.events])
         assert (raised.value.expected, raised.value.actual) == (3, 2)
+
+    def test_a_run_that_moves_a_lead_the_same_way_twice_is_one_group(self) -> None:
+        # Two automations move leads on from 144, one moves them back: RunDue moves
+        # the lead 144 -> 145 twice, with equal LeadMoved events, in one group.
+        results = run(
+            [
+                AddAutomation(1, (144,), Trigger.ENTERED, MoveTo(145)),
+                AddAutomation(1, (145,), Trigger.ENTERED, MoveTo(144)),
+                AddAutomation(1, (144,), Trigger.ENTERED, MoveTo(145)),
+                CreateLead("ACME"),
+                RunDue(),
+            ]
+        )
+        moves = [event for event in results[-1].events if isinstance(event, LeadMoved)]
+        assert moves[0] == moves[2]
+        assert replay(log_of(results)) == results[-1].workspace
+        with pytest.raises(RevisionConflict, match="revision"):
+            replay([*log_of(results), *results[-1].events])
 
     def test_a_rename_repeated_at_once_is_a_revision_conflict(self) -> None:
         # Renaming twice to the same name fits the state, so only the revision

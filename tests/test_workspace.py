@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from pipekit import (
     MAX_PIPELINES,
     AddLossReason,
+    Automation,
     Color,
     CreateLead,
     CreatePipeline,
     DeleteLead,
+    HostAction,
     InvalidWorkspace,
     Lead,
     LoseLead,
@@ -33,6 +35,8 @@ from pipekit import (
     Stage,
     StageKind,
     StageTotal,
+    Trigger,
+    UnknownAutomation,
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
@@ -122,7 +126,7 @@ def board() -> Workspace:
 def rebuilt(workspace: Workspace, **changes: Any) -> Workspace:
     """*workspace* built again through the constructor from its public fields."""
     fields = {
-        field.name: getattr(workspace, field.name)
+        field.alias or field.name: getattr(workspace, field.alias or field.name)
         for field in attrs.fields(Workspace)
         if field.init
     }
@@ -269,7 +273,7 @@ class TestConstruction:
         assert workspace.revision == 3
 
     def test_fields_come_in_order(self) -> None:
-        assert [field.name for field in attrs.fields(Workspace) if field.init] == [
+        assert [field.alias for field in attrs.fields(Workspace) if field.init] == [
             "pipelines",
             "main_pipeline_id",
             "leads",
@@ -280,6 +284,8 @@ class TestConstruction:
             "next_loss_reason_id",
             "automations",
             "next_automation_id",
+            "scheduled",
+            "next_scheduled_id",
         ]
 
     def test_leads_loss_reasons_and_revision_are_optional(self) -> None:
@@ -771,6 +777,27 @@ class TestLossReasonQuery:
     def test_an_id_that_is_not_an_int_is_a_type_error(self) -> None:
         with pytest.raises(TypeError, match="a loss reason id must be an int"):
             build().loss_reason("1")  # type: ignore[arg-type]  # what is under test
+
+
+class TestAutomationQuery:
+    def test_finds_an_automation_and_its_position(self) -> None:
+        email = HostAction("send_email")
+        first = Automation(3, 1, (144,), Trigger.ENTERED, email)
+        second = Automation(7, 1, (145,), Trigger.LEFT, email)
+        workspace = build(automations=(first, second))
+        assert workspace.automation(7) is second
+        assert workspace.automation_index(7) == 1
+
+    @pytest.mark.parametrize("query", ["automation", "automation_index"])
+    def test_an_unknown_id_raises_unknown_automation(self, query: str) -> None:
+        with pytest.raises(UnknownAutomation, match=r"^no automation has id 9$") as info:
+            getattr(build(), query)(9)
+        assert info.value.automation_id == 9
+
+    @pytest.mark.parametrize("query", ["automation", "automation_index"])
+    def test_an_id_that_is_not_an_int_is_a_type_error(self, query: str) -> None:
+        with pytest.raises(TypeError, match="an automation id must be an int"):
+            getattr(build(), query)("1")
 
 
 class TestQueriesAgreeWithTheLeads:

@@ -7,18 +7,25 @@ the order docs/rules.md gives ("The order of checks"). For each command it predi
 either the exact error class or the new state. After every step the real workspace
 must agree with the model, and the cross-object rules must hold on the real
 workspace by themselves.
+
+The Digital Pipeline's scheduled actions are a dict of dicts in the model: every lead
+change is matched by a loop over all the automations, and ``RunDue`` by a loop that
+looks at every item each time round (D7, D8). The model also writes down the
+scheduling events it expects, which the real events must match one for one.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, TypedDict, cast
 
 import attrs
+from hypothesis import event as note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -28,11 +35,18 @@ from pipekit import (
     MAX_PIPELINES,
     MAX_STAGES,
     AcceptLead,
+    ActionCancelled,
+    ActionCompleted,
+    ActionFailed,
+    ActionHandedOver,
+    ActionScheduled,
     AddAutomation,
     AddLossReason,
     AddStage,
     AutomationLimitReached,
+    AutomationLoopStopped,
     Color,
+    CompleteAction,
     CreateLead,
     CreatePipeline,
     DeclineLead,
@@ -50,6 +64,8 @@ from pipekit import (
     DuplicateStageId,
     EnableAutomation,
     EnableIncoming,
+    Event,
+    FailAction,
     HostAction,
     IncomingDisabled,
     IncomingNotEmpty,
@@ -64,6 +80,9 @@ from pipekit import (
     LastOpenStage,
     LastPipeline,
     Lead,
+    LeadAccepted,
+    LeadCreated,
+    LeadMoved,
     LeadNotIncoming,
     LoseLead,
     LossReasonInUse,
@@ -83,6 +102,8 @@ from pipekit import (
     RenameStage,
     RenameTerminal,
     RevisionConflict,
+    RuleViolation,
+    RunDue,
     SetMainPipeline,
     StageKind,
     StageLimitReached,
@@ -92,14 +113,18 @@ from pipekit import (
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
+    UnknownScheduledAction,
     UnknownStage,
     UpdateAutomation,
     WinLead,
     Workspace,
     apply,
+    due,
     new_workspace,
+    replay,
 )
 from pipekit.commands import Command
+from pipekit.evolve import evolve
 from tests import workspace_strategies as ws
 from tests.workspace_strategies import START, ZONES
 
@@ -147,6 +172,15 @@ class NaiveAutomation(TypedDict):
     min_price: int | None
     max_price: int | None
     enabled: bool
+
+
+class NaiveItem(TypedDict):
+    id: int
+    automation_id: int
+    lead_id: int
+    due_at: datetime
+    action: object
+    handed_over_at: datetime | None
 
 
 class Refused(Exception):
@@ -247,6 +281,10 @@ class NaiveWorkspace:
         self.next_reason_id = 1
         self.automations: list[NaiveAutomation] = []
         self.next_automation_id = 1
+        self.scheduled: dict[int, NaiveItem] = {}
+        self.next_scheduled_id = 1
+        # The scheduling events of the command being applied, as :func:`told` writes them.
+        self.told: list[tuple[object, ...]] = []
 
     def copy(self) -> NaiveWorkspace:
         """A copy that shares nothing this one changes in place (datetimes never change)."""
@@ -261,6 +299,8 @@ class NaiveWorkspace:
             {**automation, "stage_ids": list(automation["stage_ids"])}
             for automation in self.automations
         ]
+        other.scheduled = {item_id: {**item} for item_id, item in self.scheduled.items()}
+        other.told = []
         return other
 
     def state(self) -> dict[str, object]:
@@ -277,7 +317,14 @@ class NaiveWorkspace:
             "counters": (self.next_pipeline_id, self.next_lead_id, self.next_reason_id),
             "automations": self.automations,
             "next_automation_id": self.next_automation_id,
+            "scheduled": sorted(self.scheduled.values(), key=by_due_time),
+            "next_scheduled_id": self.next_scheduled_id,
         }
+
+    def due(self, now: datetime) -> list[int]:
+        """The ids of the items not handed over that are due at *now*, by due time then id."""
+        waiting = [item for item in self.scheduled.values() if item["handed_over_at"] is None]
+        return [item["id"] for item in sorted(waiting, key=by_due_time) if item["due_at"] <= now]
 
     # -- lookups ------------------------------------------------------------------
 
@@ -389,9 +436,9 @@ class NaiveWorkspace:
                 lead = self.lead(command.lead_id)
                 if self.kind_of(lead) != "incoming":
                     raise Refused(LeadNotIncoming)
-                del self.leads[lead["id"]]
+                self.delete_lead(lead["id"])
             case DeleteLead():
-                del self.leads[self.lead(command.lead_id)["id"]]
+                self.delete_lead(self.lead(command.lead_id)["id"])
             case AddLossReason():
                 self.add_reason(command)
             case RenameLossReason():
@@ -411,9 +458,26 @@ class NaiveWorkspace:
             case EnableAutomation():
                 self.automation(command.automation_id)["enabled"] = True
             case DisableAutomation():
-                self.automation(command.automation_id)["enabled"] = False
+                automation = self.automation(command.automation_id)
+                if automation["enabled"]:
+                    self.cancel_waiting_items_of(automation["id"])
+                automation["enabled"] = False
             case RemoveAutomation():
-                self.automations.remove(self.automation(command.automation_id))
+                automation = self.automation(command.automation_id)
+                self.cancel_waiting_items_of(automation["id"])
+                self.automations.remove(automation)
+            case RunDue():
+                self.run_due(at)
+            case CompleteAction():
+                item = self.handed_over(command.scheduled_id)
+                del self.scheduled[item["id"]]
+                self.told.append(("ActionCompleted", item["id"]))
+            case FailAction():
+                if len(command.reason) > 1000:
+                    raise Refused(ValueError)
+                item = self.handed_over(command.scheduled_id)
+                del self.scheduled[item["id"]]
+                self.told.append(("ActionFailed", item["id"], command.reason))
 
     # -- stages (the core's rules, R1-R10) --------------------------------------------
 
@@ -486,22 +550,36 @@ class NaiveWorkspace:
             target = find_stage(pipeline, command.move_leads_to)
             if target is stage or target["kind"] != "open":
                 raise Refused(InvalidTarget)
+        # The leads meet the automations as they were before the stage went (D7).
+        automations_before: list[NaiveAutomation] = [
+            {**a, "stage_ids": list(a["stage_ids"])} for a in self.automations
+        ]
+        removed = self.let_go(pipeline["id"], stage["id"])
         # W2: the leads go to the target, nothing lost; they enter it now.
         for lead in self.leads_in(pipeline["id"], stage["id"]):
             lead["stage_id"] = target["id"]
             lead["stage_entered_at"] = at
-        self.let_go(pipeline["id"], stage["id"])
+            origin = (pipeline["id"], stage["id"])
+            self.lead_changed(lead, origin, at, automations_before, silenced=removed)
         pipeline["stages"].remove(stage)
 
-    def let_go(self, pipeline_id: int, stage_id: int) -> None:
-        """A stage goes: watchers stop watching it; those left with none, or moving there, go."""
+    def let_go(self, pipeline_id: int, stage_id: int) -> list[int]:
+        """A stage goes: watchers stop watching it; those left with none, or moving there, go.
+
+        The removed automations' items not handed over are cancelled; return their ids.
+        """
+        removed = []
         for automation in list(self.automations):
             if target_of(automation) == (pipeline_id, stage_id):
-                self.automations.remove(automation)
+                removed.append(automation["id"])
             elif automation["pipeline_id"] == pipeline_id and stage_id in automation["stage_ids"]:
                 automation["stage_ids"].remove(stage_id)
                 if not automation["stage_ids"]:
-                    self.automations.remove(automation)
+                    removed.append(automation["id"])
+        for automation_id in removed:
+            self.cancel_waiting_items_of(automation_id)
+            self.automations.remove(self.automation(automation_id))
+        return removed
 
     def enable(self, pipeline: NaivePipeline, name: str, color: Color | str | None) -> None:
         if incoming_of(pipeline) is not None:
@@ -552,12 +630,13 @@ class NaiveWorkspace:
         if any(lead["pipeline_id"] == pipeline["id"] for lead in self.leads.values()):
             raise Refused(PipelineNotEmpty)
         self.pipelines.remove(pipeline)
-        self.automations = [
-            automation
-            for automation in self.automations
-            if automation["pipeline_id"] != pipeline["id"]
-            and (target_of(automation) or (0, 0))[0] != pipeline["id"]
-        ]
+        for automation in list(self.automations):
+            target = target_of(automation)
+            if automation["pipeline_id"] == pipeline["id"] or (
+                target is not None and target[0] == pipeline["id"]
+            ):
+                self.cancel_waiting_items_of(automation["id"])
+                self.automations.remove(automation)
 
     # -- leads (W4, W5) --------------------------------------------------------------
 
@@ -593,14 +672,17 @@ class NaiveWorkspace:
             "closed_at": None,
             "loss_reason_id": None,
         }
+        self.lead_changed(self.leads[lead_id], None, at)
 
     def enter(self, lead: NaiveLead, pipeline_id: int, stage: NaiveStage, at: datetime) -> None:
         """Put *lead* in another stage: it enters it now, closes or reopens (W5)."""
+        origin = (lead["pipeline_id"], lead["stage_id"])
         lead["pipeline_id"] = pipeline_id
         lead["stage_id"] = stage["id"]
         lead["stage_entered_at"] = at
         lead["closed_at"] = at if stage["kind"] in CLOSED else None
         lead["loss_reason_id"] = None
+        self.lead_changed(lead, origin, at)
 
     def move_lead(self, command: MoveLead, at: datetime) -> None:
         lead = self.lead(command.lead_id)
@@ -684,6 +766,8 @@ class NaiveWorkspace:
     def update_automation(self, command: UpdateAutomation) -> None:
         old = self.automation(command.automation_id)
         new = self.settings(command, old["pipeline_id"], old["id"], enabled=old["enabled"])
+        if new != old:
+            self.cancel_waiting_items_of(old["id"])
         old.update(new)
 
     def settings(
@@ -735,6 +819,147 @@ class NaiveWorkspace:
                 raise Refused(InvalidTarget)
         return automation
 
+    # -- scheduled actions (D6-D8) -------------------------------------------------------
+
+    def lead_changed(
+        self,
+        lead: NaiveLead,
+        origin: tuple[int, int] | None,
+        at: datetime,
+        automations: list[NaiveAutomation] | None = None,
+        silenced: list[int] | None = None,
+    ) -> None:
+        """*lead* was just created (*origin* None) or moved from *origin*: cancel, then schedule.
+
+        Matched against *automations* (the workspace's, unless given); those in
+        *silenced* are about to be removed and fire nothing.
+        """
+        automations = self.automations if automations is None else automations
+        place = (lead["pipeline_id"], lead["stage_id"])
+        if origin is not None:
+            # Leaving the region ends what entering it scheduled; LEFT items survive.
+            for item in sorted(self.scheduled.values(), key=lambda item: item["id"]):
+                if item["lead_id"] != lead["id"] or item["handed_over_at"] is not None:
+                    continue
+                automation = next(a for a in automations if a["id"] == item["automation_id"])
+                if automation["trigger"] != "left" and place not in region(automation):
+                    self.cancel(item["id"])
+        leaving: list[NaiveAutomation] = []
+        entering: list[NaiveAutomation] = []
+        for automation in automations:
+            if not automation["enabled"] or automation["id"] in (silenced or []):
+                continue
+            if not price_fits(automation, lead):
+                continue
+            was_in = origin in region(automation)
+            is_in = place in region(automation)
+            trigger = automation["trigger"]
+            if origin is None:  # created
+                fires = is_in and trigger in ("created", "entered")
+            elif trigger == "left":
+                fires = was_in and not is_in
+            else:
+                fires = is_in and not was_in and trigger in ("moved_in", "entered")
+            if fires:
+                (leaving if trigger == "left" else entering).append(automation)
+        for automation in leaving + entering:
+            item_id = self.next_scheduled_id
+            self.next_scheduled_id += 1
+            self.scheduled[item_id] = {
+                "id": item_id,
+                "automation_id": automation["id"],
+                "lead_id": lead["id"],
+                "due_at": at + automation["delay"],
+                "action": automation["action"],
+                "handed_over_at": None,
+            }
+            self.told.append(
+                ("ActionScheduled", item_id, automation["id"], lead["id"], at + automation["delay"])
+            )
+
+    def cancel(self, item_id: int) -> None:
+        del self.scheduled[item_id]
+        self.told.append(("ActionCancelled", item_id))
+
+    def cancel_waiting_items_of(self, automation_id: int) -> None:
+        for item_id, item in sorted(self.scheduled.items()):
+            if item["automation_id"] == automation_id and item["handed_over_at"] is None:
+                self.cancel(item_id)
+
+    def delete_lead(self, lead_id: int) -> None:
+        """A lead goes, and every item of it, handed over or not, before it."""
+        for item_id, item in sorted(self.scheduled.items()):
+            if item["lead_id"] == lead_id:
+                self.cancel(item_id)
+        del self.leads[lead_id]
+
+    def handed_over(self, item_id: int) -> NaiveItem:
+        item = self.scheduled.get(item_id)
+        if item is None or item["handed_over_at"] is None:
+            raise Refused(UnknownScheduledAction)
+        return item
+
+    def run_due(self, at: datetime) -> None:
+        """Take the first item due, carry it out, look again: until nothing is due at *at*."""
+        first_new_id = self.next_scheduled_id  # items from here on are scheduled by this run
+        passed: dict[int, list[int]] = {}  # per lead, the automations whose items ran for it
+        while True:
+            due = self.due(at)
+            if not due:
+                return
+            item = self.scheduled[due[0]]
+            chain = passed.setdefault(item["lead_id"], [])
+            if item["id"] >= first_new_id and item["automation_id"] in chain:
+                self.cancel(item["id"])
+                self.told.append(
+                    ("AutomationLoopStopped", item["id"], item["lead_id"], tuple(chain))
+                )
+                continue
+            chain.append(item["automation_id"])
+            if isinstance(item["action"], HostAction):
+                item["handed_over_at"] = at
+                self.told.append(("ActionHandedOver", item["id"]))
+            else:
+                self.carry_out_move(item, at)
+
+    def carry_out_move(self, item: NaiveItem, at: datetime) -> None:
+        """Move the lead as a MoveLead would, or fail with the code of the refusal."""
+        action = item["action"]
+        assert isinstance(action, MoveTo)
+        # Taken out first, so that the move does not cancel the very item carrying it.
+        del self.scheduled[item["id"]]
+        automation = self.automation(item["automation_id"])
+        pipeline_id = (
+            automation["pipeline_id"] if action.pipeline_id is None else action.pipeline_id
+        )
+        move = MoveLead(item["lead_id"], action.stage_id, pipeline_id=pipeline_id)
+        lead = self.leads[item["lead_id"]]
+        try:
+            self.copy().move_lead(move, at)  # would the rules allow it?
+            if (lead["pipeline_id"], lead["stage_id"]) == (pipeline_id, action.stage_id):
+                raise Refused(InvalidTarget)  # a move that changes nothing is refused too
+        except Refused as refusal:
+            code = cast(type[RuleViolation], refusal.error).code
+            self.told.append(("ActionFailed", item["id"], code))
+            return
+        self.told.append(("LeadMoved", lead["id"], pipeline_id, action.stage_id))
+        self.told.append(("ActionCompleted", item["id"]))
+        self.move_lead(move, at)
+
+
+def by_due_time(item: NaiveItem) -> tuple[datetime, int]:
+    return (item["due_at"], item["id"])
+
+
+def region(automation: NaiveAutomation) -> list[tuple[int, int]]:
+    """The places (pipeline id, stage id) an automation watches, as one region."""
+    return [(automation["pipeline_id"], stage_id) for stage_id in automation["stage_ids"]]
+
+
+def price_fits(automation: NaiveAutomation, lead: NaiveLead) -> bool:
+    low, high = automation["min_price"], automation["max_price"]
+    return (low is None or low <= lead["price"]) and (high is None or lead["price"] <= high)
+
 
 def target_of(automation: NaiveAutomation) -> tuple[int, int] | None:
     action = automation["action"]
@@ -779,6 +1004,8 @@ def observe(workspace: Workspace) -> dict[str, object]:
             for a in workspace.automations
         ],
         "next_automation_id": workspace.next_automation_id,
+        "scheduled": [attrs.asdict(item, recurse=False) for item in workspace.scheduled],
+        "next_scheduled_id": workspace.next_scheduled_id,
     }
 
 
@@ -793,6 +1020,67 @@ def raised(action: Callable[[], object]) -> Exception | None:
     except Exception as error:  # every class is compared exactly by the caller
         return error
     return None
+
+
+def told(events: Sequence[Event], *, moves: bool) -> list[tuple[object, ...]]:
+    """The scheduling events among *events* in the form the model writes them down.
+
+    With *moves*, the lead moves too (those ``RunDue`` carries out). The order of
+    the cancellations within one run of them is left open by the rules: sorted here.
+    """
+    told: list[tuple[object, ...]] = []
+    for event in events:
+        name = type(event).__name__
+        if isinstance(event, ActionScheduled):
+            item = event.scheduled
+            told.append((name, item.id, item.automation_id, item.lead_id, item.due_at))
+        elif isinstance(event, ActionCancelled | ActionHandedOver | ActionCompleted):
+            told.append((name, event.scheduled_id))
+        elif isinstance(event, ActionFailed):
+            told.append((name, event.scheduled_id, event.reason))
+        elif isinstance(event, AutomationLoopStopped):
+            told.append((name, event.scheduled_id, event.lead_id, event.automation_ids))
+        elif isinstance(event, LeadMoved) and moves:
+            told.append((name, event.lead_id, event.to_pipeline_id, event.to_stage_id))
+    return in_order(told)
+
+
+def in_order(told: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """*told* with each run of cancellations sorted by id."""
+    result: list[tuple[object, ...]] = []
+    for cancelling, group in itertools.groupby(
+        told, key=lambda entry: entry[0] == "ActionCancelled"
+    ):
+        run = list(group)
+        result.extend(sorted(run, key=lambda entry: cast(int, entry[1])) if cancelling else run)
+    return result
+
+
+SCHEDULING_EVENTS: Final = (
+    ActionScheduled,
+    ActionCancelled,
+    ActionHandedOver,
+    ActionCompleted,
+    ActionFailed,
+    AutomationLoopStopped,
+)
+# The commands whose own event comes first, then what the lead change schedules and
+# cancels; and those whose cancellations come first, then their own event.
+LEAD_CHANGES: Final = (CreateLead, MoveLead, WinLead, LoseLead, AcceptLead)
+LETTING_GO: Final = (
+    DeleteLead,
+    DeclineLead,
+    UpdateAutomation,
+    DisableAutomation,
+    RemoveAutomation,
+)
+# How far the clock moves before a RunDue: not at all, or enough for each delay.
+LATER: Final = st.one_of(
+    st.sampled_from(
+        [timedelta(0), timedelta(0), timedelta(minutes=5), timedelta(hours=3), timedelta(days=1)]
+    ),
+    st.integers(0, 2 * 86_400).map(lambda seconds: timedelta(seconds=seconds)),
+)
 
 
 def rebuilt(workspace: Workspace, *, leads_as_mapping: bool) -> Workspace:
@@ -813,6 +1101,8 @@ def rebuilt(workspace: Workspace, *, leads_as_mapping: bool) -> Workspace:
         next_loss_reason_id=workspace.next_loss_reason_id,
         automations=[attrs.evolve(a) for a in workspace.automations],
         next_automation_id=workspace.next_automation_id,
+        scheduled=[attrs.evolve(item) for item in workspace.scheduled],
+        next_scheduled_id=workspace.next_scheduled_id,
     )
 
 
@@ -865,6 +1155,18 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.last_command: object = None
         self.last_refused = False
         self.changes = 0
+        self.start_scheduling(self.workspace)
+
+    def start_scheduling(self, workspace: Workspace) -> None:
+        """Forget the scheduled ids and events seen: the run starts again from *workspace*."""
+        self.initial = workspace
+        # Every event applied so far, and the workspace they fold into, step by step.
+        self.events: list[Event] = []
+        self.replayed = workspace
+        # Every scheduled id seen, and how each of those that ended did so.
+        self.born: set[int] = set()
+        self.handed: set[int] = set()
+        self.ended: dict[int, str] = {}
 
     @initialize(
         data=st.data(),
@@ -872,6 +1174,7 @@ class WorkspaceMachine(RuleBasedStateMachine):
         zone=st.sampled_from(ZONES),
         pipelines=st.lists(st.booleans(), max_size=3),
         reasons=st.integers(0, 3),
+        automations=st.integers(0, 3),
         leads=st.integers(0, 10),
     )
     def start(
@@ -881,6 +1184,7 @@ class WorkspaceMachine(RuleBasedStateMachine):
         zone: timezone,
         pipelines: list[bool],
         reasons: int,
+        automations: int,
         leads: int,
     ) -> None:
         self.workspace = new_workspace(incoming=incoming)
@@ -888,13 +1192,16 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.zone = zone
         self.observed = observe(self.workspace)
         self.previous, self.previous_state = self.workspace, self.observed
-        # Some pipelines, loss reasons and leads from the start, through the commands
-        # like everything else, so that most runs have something for each command.
+        self.start_scheduling(self.workspace)
+        # Some pipelines, loss reasons, automations and leads from the start, through the
+        # commands like everything else, so that most runs have something for each command.
         at = self.tick(data)
         for number, with_incoming in enumerate(pipelines, start=2):
             self.run(CreatePipeline(f"Pipeline {number}", incoming=with_incoming), at)
         for number in range(1, reasons + 1):
             self.run(AddLossReason(f"Reason {number}"), at)
+        for _ in range(automations):
+            self.run(data.draw(ws.new_automations(self.workspace), label="automation"), at)
         for _ in range(leads):
             self.run(data.draw(ws.new_leads(self.workspace), label="lead"), self.tick(data))
 
@@ -941,6 +1248,47 @@ class WorkspaceMachine(RuleBasedStateMachine):
             assert event.at == at
         if not changed:
             assert applied.workspace is before
+        self.check_scheduling(command, applied.events, model)
+
+    def check_scheduling(
+        self, command: Command, events: Sequence[Event], model: NaiveWorkspace
+    ) -> None:
+        """Compare the scheduling events with the model's, and follow each scheduled id."""
+        running = isinstance(command, RunDue)
+        real = told(events, moves=running)
+        assert real == in_order(model.told), (command, events)
+        if running:
+            # A RunDue emits nothing but moves and scheduling events.
+            assert len(real) == len(events), events
+        own = [e for e in events if not isinstance(e, SCHEDULING_EVENTS)]
+        if isinstance(command, LEAD_CHANGES) and own:
+            assert isinstance(events[0], LeadCreated | LeadMoved | LeadAccepted), events
+            assert own == [events[0]], events
+        if isinstance(command, LETTING_GO) and own:
+            assert own == [events[-1]], events
+        for event in events:
+            if isinstance(event, ActionScheduled):
+                assert event.scheduled.id not in self.born, event
+                self.born.add(event.scheduled.id)
+            elif isinstance(event, ActionHandedOver):
+                assert event.scheduled_id in self.born, event
+                assert event.scheduled_id not in self.handed, event
+                assert event.scheduled_id not in self.ended, event
+                self.handed.add(event.scheduled_id)
+            elif isinstance(event, ActionCompleted | ActionFailed | ActionCancelled):
+                assert event.scheduled_id in self.born, event
+                assert event.scheduled_id not in self.ended, (event, self.ended)
+                self.ended[event.scheduled_id] = type(event).__name__
+            elif isinstance(event, AutomationLoopStopped):
+                # Just after the cancellation of the item that would have looped.
+                assert self.ended.get(event.scheduled_id) == "ActionCancelled", event
+                note("RunDue stopped a loop")
+            if isinstance(event, SCHEDULING_EVENTS):
+                note(f"DEV {type(event).__name__} by {type(command).__name__}")
+            self.replayed = evolve(self.replayed, event)
+            self.events.append(event)
+        # Replay equals apply, step by step.
+        assert self.replayed == self.workspace
 
     # -- one rule per command ----------------------------------------------------------
 
@@ -1121,6 +1469,35 @@ class WorkspaceMachine(RuleBasedStateMachine):
         finale = data.draw(st.sampled_from(finales), label="finale")
         self.run(finale, self.tick(data))
 
+    @rule(data=st.data())
+    def schedule_then_let_the_automation_go(self, data: st.DataObject) -> None:
+        # Items waiting, or handed over, when their automation changes or goes: with the
+        # stage it watches or targets, with the pipeline it moves leads to, or on its own.
+        source = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
+        there = data.draw(st.sampled_from(self.workspace.pipelines), label="target pipeline")
+        stage = data.draw(st.sampled_from(source.open_stages), label="stage")
+        targets = [s for s in there.stages if s.kind is not StageKind.INCOMING and s != stage]
+        target = data.draw(st.sampled_from(targets), label="target")
+        delay = data.draw(st.sampled_from([timedelta(0), timedelta(hours=1)]), label="delay")
+        at = self.tick(data)
+        first = self.workspace.next_automation_id
+        move = MoveTo(target.id, pipeline_id=there.id)
+        self.run(AddAutomation(source.id, (stage.id,), Trigger.ENTERED, move, delay), at)
+        self.run(AddAutomation(source.id, (stage.id,), Trigger.ENTERED, HostAction("x"), delay), at)
+        self.run(CreateLead("Scheduled", pipeline_id=source.id, stage_id=stage.id), at)
+        if data.draw(st.booleans(), label="hand over first"):
+            self.run(RunDue(), at + delay)
+        finales: list[Command] = [
+            DeleteStage(there.id, target.id),
+            DeletePipeline(there.id),
+            DeleteStage(source.id, stage.id),
+            DisableAutomation(first),
+            RemoveAutomation(first + 1),
+            UpdateAutomation(first + 1, (stage.id,), Trigger.ENTERED, HostAction("y"), delay),
+            DeleteLead(self.workspace.next_lead_id - 1),
+        ]
+        self.run(data.draw(st.sampled_from(finales), label="finale"), self.tick(data))
+
     @rule(data=st.data(), count=st.integers(1, 12))
     def create_many_leads(self, data: st.DataObject, count: int) -> None:
         for _ in range(count):
@@ -1164,11 +1541,77 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.run(data.draw(st.sampled_from(ways), label="command"), self.tick(data))
         self.run(DeleteLossReason(reason_id), self.tick(data))
 
+    # -- the Digital Pipeline at work: RunDue at any time, the host reporting back ------
+
+    @rule(later=LATER)
+    def run_due(self, later: timedelta) -> None:
+        # The clock moves on by nothing, minutes, hours or days, so every delay comes due.
+        self.now += later
+        at = self.now.astimezone(self.zone)
+        waiting = len(due(self.workspace, at))
+        self.run(RunDue(), at)  # RunDue terminates: it returned
+        assert due(self.workspace, at) == ()
+        note(f"RunDue found {min(waiting, 3)}{'+' if waiting >= 3 else ''} due")
+
+    @rule(data=st.data(), later=LATER)
+    def host_works_through_what_is_due(self, data: st.DataObject, later: timedelta) -> None:
+        # As docs/automations.md tells a host to: RunDue now, then report on each action
+        # it was handed, some done, some failed, some left for later.
+        self.run_due(later)
+        handed = [item.id for item in self.workspace.scheduled if item.handed_over_at is not None]
+        some = st.lists(st.sampled_from(handed), unique=True) if handed else st.just([])
+        for item_id in data.draw(some, label="reports"):
+            reports: list[Command] = [CompleteAction(item_id), FailAction(item_id, "no answer")]
+            report = data.draw(st.sampled_from(reports), label="report")
+            self.run(report, self.tick(data))
+            note("the host reported back")
+
+    @rule(data=st.data())
+    def add_a_working_automation(self, data: st.DataObject) -> None:
+        self.step(data, ws.new_automations(self.workspace))
+
+    @rule(data=st.data())
+    def report_back(self, data: st.DataObject) -> None:
+        # Mostly on items handed over; sometimes on wrong ids (UnknownScheduledAction).
+        reports = st.one_of(
+            ws.complete_action_commands(self.workspace), ws.fail_action_commands(self.workspace)
+        )
+        self.step(data, reports)
+        if not self.last_refused:
+            note("the host reported back")
+
+    @rule(
+        data=st.data(), trigger=st.sampled_from([Trigger.ENTERED, Trigger.MOVED_IN, Trigger.LEFT])
+    )
+    def automate_a_loop(self, data: st.DataObject, trigger: Trigger) -> None:
+        # Moves with no delay from stage to stage and round again, and a lead sent into
+        # them: random automations rarely line up so. RunDue must stop the loop.
+        pipeline = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
+        first = data.draw(st.sampled_from(pipeline.open_stages), label="first stage")
+        others = [s for s in pipeline.stages if s != first and s.kind is not StageKind.INCOMING]
+        rest = data.draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
+        ring = [first, *rest]
+        at = self.tick(data)
+        for here, there in zip(ring, [*ring[1:], first], strict=True):
+            self.run(AddAutomation(pipeline.id, (here.id,), trigger, MoveTo(there.id)), at)
+        if data.draw(st.booleans(), label="a host action on the way"):
+            self.run(AddAutomation(pipeline.id, (first.id,), Trigger.ENTERED, HostAction("x")), at)
+        leads = [lead for lead in self.workspace.leads.values() if lead.pipeline_id == pipeline.id]
+        ways: list[Command] = [CreateLead("Looping", pipeline_id=pipeline.id, stage_id=first.id)]
+        ways += [MoveLead(lead.id, first.id) for lead in leads[:3]]
+        ways += [MoveLead(lead.id, rest[0].id) for lead in leads[:1]]  # out of the first: LEFT
+        self.run(data.draw(st.sampled_from(ways), label="command"), at)
+        if data.draw(st.booleans(), label="run it at once"):
+            self.run(RunDue(), at)
+
     # -- misuse: wrong types, naive times (W7) ------------------------------------------
 
     @rule(data=st.data())
     def command_with_a_wrong_type(self, data: st.DataObject) -> None:
-        command = data.draw(ws.commands(self.workspace), label="command")
+        command = data.draw(
+            ws.commands(self.workspace).filter(lambda command: bool(attrs.fields(type(command)))),
+            label="command",
+        )
         at = self.tick(data)
         accepted = isinstance(self.predict(command, at), NaiveWorkspace)
         fields = [
@@ -1326,6 +1769,47 @@ class WorkspaceMachine(RuleBasedStateMachine):
         assert again == self.workspace
         # The derived indexes too, which == does not compare.
         assert totals(again) == totals(self.workspace)
+
+    @invariant()
+    def due_agrees_with_the_model(self) -> None:
+        for later in (timedelta(0), timedelta(minutes=5), timedelta(hours=3), timedelta(days=2)):
+            now = (self.now + later).astimezone(self.zone)
+            found = due(self.workspace, now)
+            assert [item.id for item in found] == self.model.due(now)
+        assert due(self.workspace, now, limit=1) == found[:1]
+
+    @invariant()
+    def every_scheduled_item_refers_to_what_exists(self) -> None:
+        # D6, read off the real workspace alone: its lead exists; one not handed over has
+        # its automation, and the action it has; a move's target exists, or it fails.
+        automations = {automation.id: automation for automation in self.workspace.automations}
+        stages = {p.id: {s.id for s in p.stages} for p in self.workspace.pipelines}
+        for item in self.workspace.scheduled:
+            assert item.lead_id in self.workspace.leads
+            if item.handed_over_at is not None:
+                assert isinstance(item.action, HostAction)
+                continue
+            automation = automations[item.automation_id]
+            assert item.action == automation.action
+            if isinstance(item.action, MoveTo):
+                pipeline_id = item.action.pipeline_id or automation.pipeline_id
+                if item.action.stage_id not in stages.get(pipeline_id, set()):
+                    at = max(item.due_at, self.now)
+                    events = apply(self.workspace, RunDue(), at=at).events
+                    assert ActionCompleted(self.workspace.revision + 1, at, item.id) not in events
+
+    @invariant()
+    def each_scheduled_item_stays_until_it_ends_once(self) -> None:
+        # Completed, failed or cancelled at most once (checked as the events come), and
+        # in ``scheduled`` from its ActionScheduled until then; handed over at most once.
+        waiting = {item.id for item in self.workspace.scheduled if item.handed_over_at is None}
+        handed = {item.id for item in self.workspace.scheduled if item.handed_over_at is not None}
+        assert waiting | handed == self.born - set(self.ended)
+        assert handed == self.handed - set(self.ended)
+
+    def teardown(self) -> None:
+        # The whole log, replayed at once from where the run started, gives the workspace.
+        assert replay(self.events, initial=self.initial) == self.workspace
 
 
 TestWorkspaceMachine = WorkspaceMachine.TestCase

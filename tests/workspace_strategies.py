@@ -24,6 +24,7 @@ from pipekit import (
     AddLossReason,
     AddStage,
     Applied,
+    CompleteAction,
     CreateLead,
     CreatePipeline,
     DeclineLead,
@@ -35,6 +36,7 @@ from pipekit import (
     DisableIncoming,
     EnableAutomation,
     EnableIncoming,
+    FailAction,
     HostAction,
     Lead,
     LoseLead,
@@ -49,6 +51,7 @@ from pipekit import (
     RenamePipeline,
     RenameStage,
     RenameTerminal,
+    RunDue,
     SetMainPipeline,
     StageKind,
     Trigger,
@@ -72,6 +75,7 @@ __all__ = [
     "add_stage_commands",
     "automation_ids",
     "commands",
+    "complete_action_commands",
     "create_lead_commands",
     "create_pipeline_commands",
     "decline_lead_commands",
@@ -83,6 +87,7 @@ __all__ = [
     "disable_incoming_commands",
     "enable_automation_commands",
     "enable_incoming_commands",
+    "fail_action_commands",
     "histories",
     "idle_commands",
     "lead_ids",
@@ -90,6 +95,7 @@ __all__ = [
     "move_lead_commands",
     "move_pipeline_commands",
     "move_stage_commands",
+    "new_automations",
     "new_leads",
     "pipeline_ids",
     "reason_ids",
@@ -99,6 +105,8 @@ __all__ = [
     "rename_pipeline_commands",
     "rename_stage_commands",
     "rename_terminal_commands",
+    "run_due_commands",
+    "scheduled_ids",
     "set_main_pipeline_commands",
     "stage_ids",
     "update_automation_commands",
@@ -550,9 +558,18 @@ _HOST_ACTIONS: Final = st.sampled_from(
         HostAction("create_task", {}),
     ]
 )
+# No delay most often: only an item due at once can come due again within the RunDue
+# that scheduled it, which is how loops happen.
 _DELAYS: Final = st.sampled_from(
-    [timedelta(0), timedelta(0), timedelta(minutes=5), timedelta(days=1), timedelta(seconds=-1)]
+    [
+        *[timedelta(0)] * 3,
+        timedelta(minutes=5),
+        timedelta(hours=3),
+        timedelta(days=1),
+        timedelta(seconds=-1),
+    ]
 )
+_VALID_DELAYS: Final = _DELAYS.filter(lambda delay: delay >= timedelta(0))
 _BOUNDS: Final = st.sampled_from([None, None, None, 0, 500, 10**6])
 
 
@@ -606,6 +623,39 @@ def update_automation_commands(draw: st.DrawFn, workspace: Workspace) -> UpdateA
     return UpdateAutomation(automation_id, *draw(_automation_settings(workspace, pipeline_id)))
 
 
+@st.composite
+def new_automations(draw: st.DrawFn, workspace: Workspace) -> AddAutomation:
+    """``AddAutomation`` that *workspace* accepts, unless its pipeline holds 100 already.
+
+    It watches one or two stages of its pipeline (incoming leads only for a host
+    action) and a move targets a stage that is not incoming leads, mostly in its
+    own pipeline; no delay more often than not, so that ``RunDue`` runs into loops.
+    """
+    pipeline = draw(st.sampled_from(workspace.pipelines))
+    if draw(st.booleans()):
+        action: MoveTo | HostAction = draw(_HOST_ACTIONS)
+        watchable = list(pipeline.stages)
+    else:
+        elsewhere = draw(st.sampled_from([None, None, None, *workspace.pipelines]))
+        there = pipeline if elsewhere is None else elsewhere
+        targets = [stage for stage in there.stages if stage.kind is not StageKind.INCOMING]
+        target = draw(st.sampled_from(targets))
+        action = MoveTo(target.id, pipeline_id=None if elsewhere is None else elsewhere.id)
+        watchable = [stage for stage in pipeline.stages if stage.kind is not StageKind.INCOMING]
+    watched = draw(st.lists(st.sampled_from(watchable), min_size=1, max_size=2, unique=True))
+    # No bound, or bounds in order (an unset one sorts as 0).
+    low, high = sorted([draw(_BOUNDS), draw(_BOUNDS)], key=lambda bound: bound or 0)
+    return AddAutomation(
+        pipeline.id,
+        tuple(stage.id for stage in watched),
+        draw(st.sampled_from(Trigger)),
+        action,
+        delay=draw(_VALID_DELAYS),
+        min_price=low,
+        max_price=high,
+    )
+
+
 def enable_automation_commands(workspace: Workspace) -> st.SearchStrategy[EnableAutomation]:
     """``EnableAutomation`` against *workspace*."""
     return st.builds(EnableAutomation, automation_ids(workspace))
@@ -619,6 +669,44 @@ def disable_automation_commands(workspace: Workspace) -> st.SearchStrategy[Disab
 def remove_automation_commands(workspace: Workspace) -> st.SearchStrategy[RemoveAutomation]:
     """``RemoveAutomation`` against *workspace*."""
     return st.builds(RemoveAutomation, automation_ids(workspace))
+
+
+# -- scheduled action commands (the Digital Pipeline) ------------------------------------
+
+
+def scheduled_ids(workspace: Workspace) -> st.SearchStrategy[int]:
+    """Scheduled action ids: mostly of items handed over, else waiting, gone or never given.
+
+    Only a handed-over item can be reported on, so the others are the wrong ids a
+    host might send: one still waiting, one completed, failed or cancelled since.
+    """
+    handed = [item.id for item in workspace.scheduled if item.handed_over_at is not None]
+    waiting = [item.id for item in workspace.scheduled if item.handed_over_at is None]
+    known = sorted(item.id for item in workspace.scheduled)
+    wrong = [*sorted(waiting)[:2], *_unknown(known, workspace.next_scheduled_id)]
+    return _mostly(sorted(handed), wrong)
+
+
+def run_due_commands(workspace: Workspace) -> st.SearchStrategy[RunDue]:
+    """``RunDue``: what it finds due depends on the time it is applied at."""
+    return st.just(RunDue())
+
+
+def complete_action_commands(workspace: Workspace) -> st.SearchStrategy[CompleteAction]:
+    """``CompleteAction`` against *workspace*, mostly of an item handed over."""
+    return st.builds(CompleteAction, scheduled_ids(workspace))
+
+
+# The longest reason allowed, and one past it.
+_REASONS: Final = st.one_of(
+    st.sampled_from(["the mail server said no", "", "x" * 1000, "x" * 1001]), _NAMES
+)
+
+
+@st.composite
+def fail_action_commands(draw: st.DrawFn, workspace: Workspace) -> FailAction:
+    """``FailAction`` against *workspace*, mostly of an item handed over, any reason."""
+    return FailAction(draw(scheduled_ids(workspace)), draw(_REASONS))
 
 
 # -- commands that change nothing -----------------------------------------------------
@@ -717,6 +805,9 @@ COMMAND_STRATEGIES: Final[
     EnableAutomation: enable_automation_commands,
     DisableAutomation: disable_automation_commands,
     RemoveAutomation: remove_automation_commands,
+    RunDue: run_due_commands,
+    CompleteAction: complete_action_commands,
+    FailAction: fail_action_commands,
 }
 """For every command class, the strategy drawing one of it against a workspace."""
 
@@ -733,6 +824,8 @@ _GROWING_KINDS: Final = st.sampled_from(
         AddLossReason,
         AddAutomation,
         AddAutomation,
+        # Twice as often, so that items get handed over for the reports to act on.
+        RunDue,
     ]
 )
 
@@ -787,8 +880,8 @@ class History:
 def histories(draw: st.DrawFn, max_steps: int = 15) -> History:
     """Histories of one workspace from ``new_workspace()``, times moving forward.
 
-    A few pipelines, loss reasons and leads come first, made by valid commands, so
-    that most histories have something for every command to act on; then up to
+    A few pipelines, loss reasons, automations and leads come first, made by valid
+    commands, so that most histories have something for every command to act on; then up to
     *max_steps* commands of any kind, valid or not.
     """
     incoming = draw(st.booleans())
@@ -815,6 +908,8 @@ def histories(draw: st.DrawFn, max_steps: int = 15) -> History:
         run(CreatePipeline(f"Pipeline {number}", incoming=with_incoming))
     for number in range(1, draw(st.integers(0, 3)) + 1):
         run(AddLossReason(f"Reason {number}"))
+    for _ in range(draw(st.integers(0, 3))):
+        run(draw(new_automations(workspace)))
     for _ in range(draw(st.integers(0, 12))):
         run(draw(new_leads(workspace)))
     for _ in range(draw(st.integers(0, max_steps))):

@@ -8,7 +8,15 @@
 """
 
 from pipekit.applying import Applied, apply
-from pipekit.automation import MAX_AUTOMATIONS, Action, Automation, HostAction, MoveTo, Trigger
+from pipekit.automation import (
+    MAX_AUTOMATIONS,
+    Action,
+    Automation,
+    HostAction,
+    MoveTo,
+    Scheduled,
+    Trigger,
+)
 from pipekit.codec import DecodeError
 from pipekit.color import KOMMO_PALETTE, Color
 from pipekit.commands import (
@@ -17,6 +25,7 @@ from pipekit.commands import (
     AddLossReason,
     AddStage,
     Command,
+    CompleteAction,
     CreateLead,
     CreatePipeline,
     DeclineLead,
@@ -28,6 +37,7 @@ from pipekit.commands import (
     DisableIncoming,
     EnableAutomation,
     EnableIncoming,
+    FailAction,
     LoseLead,
     MoveLead,
     MovePipeline,
@@ -38,6 +48,7 @@ from pipekit.commands import (
     RenamePipeline,
     RenameStage,
     RenameTerminal,
+    RunDue,
     SetMainPipeline,
     UpdateAutomation,
     WinLead,
@@ -91,12 +102,19 @@ from pipekit.errors import (
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
+    UnknownScheduledAction,
     UnknownStage,
 )
 from pipekit.events import (
+    ActionCancelled,
+    ActionCompleted,
+    ActionFailed,
+    ActionHandedOver,
+    ActionScheduled,
     AutomationAdded,
     AutomationDisabled,
     AutomationEnabled,
+    AutomationLoopStopped,
     AutomationRemoved,
     AutomationUpdated,
     Event,
@@ -127,6 +145,7 @@ from pipekit.lead import Lead, LossReason
 from pipekit.names import MAX_NAME_LENGTH
 from pipekit.pipeline import MAX_STAGES, Pipeline
 from pipekit.planning import plan
+from pipekit.scheduling import due
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import MAX_PIPELINES, StageTotal, Workspace, new_workspace
 
@@ -138,6 +157,11 @@ __all__ = [
     "MAX_STAGES",
     "AcceptLead",
     "Action",
+    "ActionCancelled",
+    "ActionCompleted",
+    "ActionFailed",
+    "ActionHandedOver",
+    "ActionScheduled",
     "AddAutomation",
     "AddLossReason",
     "AddStage",
@@ -147,10 +171,12 @@ __all__ = [
     "AutomationDisabled",
     "AutomationEnabled",
     "AutomationLimitReached",
+    "AutomationLoopStopped",
     "AutomationRemoved",
     "AutomationUpdated",
     "Color",
     "Command",
+    "CompleteAction",
     "CreateLead",
     "CreatePipeline",
     "DeclineLead",
@@ -170,6 +196,7 @@ __all__ = [
     "EnableAutomation",
     "EnableIncoming",
     "Event",
+    "FailAction",
     "HostAction",
     "IncomingDisabled",
     "IncomingNotEmpty",
@@ -225,6 +252,8 @@ __all__ = [
     "RenameTerminal",
     "RevisionConflict",
     "RuleViolation",
+    "RunDue",
+    "Scheduled",
     "SetMainPipeline",
     "Stage",
     "StageAdded",
@@ -241,6 +270,7 @@ __all__ = [
     "UnknownLead",
     "UnknownLossReason",
     "UnknownPipeline",
+    "UnknownScheduledAction",
     "UnknownStage",
     "UpdateAutomation",
     "WinLead",
@@ -250,6 +280,7 @@ __all__ = [
     "default_pipeline",
     "delete_stage",
     "disable_incoming",
+    "due",
     "enable_incoming",
     "move_stage",
     "new_workspace",

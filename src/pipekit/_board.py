@@ -21,18 +21,43 @@ Initial Contact  Offer Made      Negotiation     Closed - won    Closed - lost
 #fffeb2 id 144   #fffd7f id 145  #fff000 id 146  #ccff66 id 142  #d5d8db id 143
 0 leads          0 leads         0 leads         0 leads         0 leads
 0                0               0               0               0
+
+The same module words automations and their actions for a terminal, so that the
+command line and the demo describe them alike:
+
+>>> from datetime import datetime, timedelta, timezone
+>>> from pipekit import AddAutomation, HostAction, Trigger, apply
+>>> at = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+>>> welcome = HostAction("send_email", {"template": "welcome"})
+>>> add = AddAutomation(1, (144,), Trigger.ENTERED, welcome, delay=timedelta(hours=1))
+>>> workspace = apply(new_workspace(), add, at=at).workspace
+>>> describe_automation(workspace, workspace.automation(1))
+'automation 1 (entered): send_email {"template": "welcome"}; after 1 hour'
 """
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from datetime import timedelta
 from typing import Final, TypeAlias
 
+from pipekit.automation import Action, Automation, MoveTo
+from pipekit.codec import dump
 from pipekit.color import Color
+from pipekit.errors import UnknownPipeline, UnknownStage
+from pipekit.pipeline import Pipeline
 from pipekit.stage import Stage
 from pipekit.workspace import StageTotal, Workspace
 
-__all__ = ["MIN_WIDTH", "render_board"]
+__all__ = [
+    "MIN_WIDTH",
+    "describe_action",
+    "describe_automation",
+    "describe_delay",
+    "pipeline_title",
+    "render_board",
+]
 
 MIN_WIDTH: Final = 20
 """The narrowest board drawn; a smaller *width* is taken as this."""
@@ -64,15 +89,7 @@ def render_board(
     """
     width = max(width, MIN_WIDTH)
     pipeline = workspace.pipeline(pipeline_id)
-    marks = []
-    if pipeline.id == workspace.main_pipeline_id:
-        marks.append("main")
-    if pipeline.archived:
-        marks.append("archived")
-    header = f"Pipeline {pipeline.id}: {pipeline.name}"
-    if marks:
-        header += f" ({', '.join(marks)})"
-    header = _cut(header, width)
+    header = _cut(pipeline_title(workspace, pipeline), width)
     lines = [f"{_BOLD}{header}{_RESET}" if color else header]
     columns = [
         _column(workspace, pipeline_id, stage, total, width, leads=leads)
@@ -82,6 +99,90 @@ def render_board(
         lines.append("")
         lines.extend(_draw(band, color))
     return "\n".join(lines)
+
+
+def pipeline_title(workspace: Workspace, pipeline: Pipeline) -> str:
+    """Return the heading of *pipeline*: its id and name, and whether it is main or archived."""
+    marks = []
+    if pipeline.id == workspace.main_pipeline_id:
+        marks.append("main")
+    if pipeline.archived:
+        marks.append("archived")
+    title = f"Pipeline {pipeline.id}: {pipeline.name}"
+    return f"{title} ({', '.join(marks)})" if marks else title
+
+
+def describe_automation(workspace: Workspace, automation: Automation) -> str:
+    """Return *automation* in one line: its id and trigger, its action, delay and conditions.
+
+    The parts after the action are separated by "; ": the delay, the price
+    condition if any, and "disabled" for an automation switched off. The stages
+    it watches are left for the caller to say.
+    """
+    parts = [
+        f"automation {automation.id} ({automation.trigger.value}):"
+        f" {describe_action(workspace, automation.pipeline_id, automation.action)}",
+        describe_delay(automation.delay),
+    ]
+    low, high = automation.min_price, automation.max_price
+    if low is not None and high is not None:
+        parts.append(f"price {low:,} to {high:,}")
+    elif low is not None:
+        parts.append(f"price at least {low:,}")
+    elif high is not None:
+        parts.append(f"price at most {high:,}")
+    if not automation.enabled:
+        parts.append("disabled")
+    return "; ".join(parts)
+
+
+def describe_action(workspace: Workspace, pipeline_id: int, action: Action) -> str:
+    """Return what *action*, of an automation of the pipeline *pipeline_id*, does.
+
+    A :class:`~pipekit.MoveTo` reads "move to <stage name>", with "in <pipeline
+    name>" when it leaves *pipeline_id*; a target no longer in *workspace* (a
+    scheduled item keeps the action as it was) is named by its ids. A
+    :class:`~pipekit.HostAction` reads as its kind and its params as JSON, which
+    are left out when empty.
+    """
+    if isinstance(action, MoveTo):
+        target_pipeline = pipeline_id if action.pipeline_id is None else action.pipeline_id
+        try:
+            pipeline = workspace.pipeline(target_pipeline)
+            stage = pipeline.stage(action.stage_id)
+        except (UnknownPipeline, UnknownStage):
+            elsewhere = "" if target_pipeline == pipeline_id else f" in pipeline {target_pipeline}"
+            return f"move to stage {action.stage_id}{elsewhere} (gone)"
+        elsewhere = "" if target_pipeline == pipeline_id else f" in {pipeline.name}"
+        return f"move to {stage.name}{elsewhere}"
+    if not action.params:
+        return action.kind
+    document = dump(action)
+    assert isinstance(document, dict)  # an action is a JSON object, its params in it
+    params = json.dumps(document["params"], sort_keys=True, ensure_ascii=False)
+    return f"{action.kind} {params}"
+
+
+def describe_delay(delay: timedelta) -> str:
+    """Return *delay* as a person says it: "no delay", "after 2 days 3 hours", "after 1.5 seconds".
+
+    Days, hours, minutes and seconds that are zero are left out; microseconds
+    are a decimal fraction of the seconds.
+    """
+    if not delay:
+        return "no delay"
+    hours, rest = divmod(delay.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [
+        f"{number:,} {unit}{'' if number == 1 else 's'}"
+        for number, unit in ((delay.days, "day"), (hours, "hour"), (minutes, "minute"))
+        if number
+    ]
+    if delay.microseconds:
+        parts.append(f"{seconds}.{delay.microseconds:06d}".rstrip("0") + " seconds")
+    elif seconds:
+        parts.append(f"{seconds} second{'' if seconds == 1 else 's'}")
+    return "after " + " ".join(parts)
 
 
 def _column(

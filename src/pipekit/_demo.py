@@ -1,7 +1,8 @@
 """The tour ``pipekit demo`` prints: the rules of a pipeline, shown one command at a time.
 
-It runs on a fresh in-memory workspace, at fixed times five minutes apart, so the
-text is the same on every run and every machine; nothing is read or written. Each
+It runs on a fresh in-memory workspace, at fixed times five minutes apart (the
+automation scene jumps ahead once, to when its move is due), so the text is the
+same on every run and every machine; nothing is read or written. Each
 step is a heading, then each command as the Python that builds it (``> ...``), the
 names of the events it produced and what happened; boards come from
 :func:`~pipekit._board.render_board`.
@@ -16,19 +17,22 @@ True
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import attrs
 
-from pipekit._board import MIN_WIDTH, render_board
+from pipekit._board import MIN_WIDTH, describe_action, describe_automation, render_board
 from pipekit.applying import Applied, apply
+from pipekit.automation import HostAction, MoveTo, Trigger
 from pipekit.commands import (
     AcceptLead,
+    AddAutomation,
     AddLossReason,
     AddStage,
     Command,
+    CompleteAction,
     CreateLead,
     DeclineLead,
     DeleteStage,
@@ -38,17 +42,27 @@ from pipekit.commands import (
     MoveStage,
     RecolorStage,
     RenameStage,
+    RunDue,
     WinLead,
 )
 from pipekit.errors import RuleViolation
-from pipekit.events import LeadsRelocated
+from pipekit.events import (
+    ActionCompleted,
+    ActionHandedOver,
+    ActionScheduled,
+    AutomationAdded,
+    LeadsRelocated,
+)
 from pipekit.pipeline import Pipeline
+from pipekit.scheduling import due
 from pipekit.workspace import Workspace, new_workspace
 
 __all__ = ["demo"]
 
 _START: Final = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 _STEP: Final = timedelta(minutes=5)
+_LATER: Final = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+"""When the host's scheduler runs what is due, in the automation scene."""
 _PIPELINE: Final = 1
 _BOLD: Final = "\x1b[1m"
 _RESET: Final = "\x1b[0m"
@@ -70,6 +84,7 @@ def demo(*, color: bool, width: int) -> str:
     _work_leads(tour, qualified_id, booked_id)
     _close_leads(tour)
     _delete_stage(tour, qualified_id, booked_id)
+    _automate(tour)
     _refuse(tour)
     tour.heading("The final board: counts and totals per stage, and the leads in each")
     tour.board(leads=True)
@@ -111,12 +126,19 @@ class _Tour:
         hanging = indent + 2 if indent else 0
         self.lines.extend(self._wrap(text, first=indent, indent=hanging) or [""])
 
-    def run(self, command: Command, explain: str | Callable[[Applied], str]) -> Applied:
-        """Apply *command* five minutes after the last one; print it, its events and *explain*.
+    def run(
+        self,
+        command: Command,
+        explain: str | Callable[[Applied], str],
+        *,
+        at: datetime | None = None,
+    ) -> Applied:
+        """Apply *command* at *at*, or five minutes after the last one; print it and its events.
 
-        *explain* is a sentence, or makes one from what :func:`~pipekit.apply` returned.
+        Then print *explain*: a sentence, or one made from what :func:`~pipekit.apply`
+        returned.
         """
-        self.at += _STEP
+        self.at = self.at + _STEP if at is None else at
         applied = apply(self.workspace, command, at=self.at)
         self.workspace = applied.workspace
         names = ", ".join(type(event).__name__ for event in applied.events)
@@ -160,14 +182,26 @@ class _Tour:
         )
 
 
-def _call(command: Command) -> str:
-    """Return *command* as the Python that builds it, leaving out fields at their default."""
-    shown = [
-        f"{field.name}={getattr(command, field.name)!r}"
-        for field in attrs.fields(type(command))
-        if field.default is attrs.NOTHING or getattr(command, field.name) != field.default
-    ]
-    return f"{type(command).__name__}({', '.join(shown)})"
+def _call(value: object) -> str:
+    """Return *value*, a command or a part of one, as the Python that builds it.
+
+    Fields at their default are left out (not those whose default is a factory);
+    an action's frozen params read as the dict they came from, a delay as
+    ``timedelta(...)``.
+    """
+    cls = type(value)
+    if attrs.has(cls):
+        shown = [
+            f"{field.name}={_call(getattr(value, field.name))}"
+            for field in attrs.fields(cls)
+            if field.default is attrs.NOTHING or getattr(value, field.name) != field.default
+        ]
+        return f"{cls.__name__}({', '.join(shown)})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key!r}: {_call(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, timedelta):
+        return repr(value).removeprefix("datetime.")
+    return repr(value)
 
 
 def _lead(workspace: Workspace, lead_id: int) -> str:
@@ -307,12 +341,90 @@ def _delete_stage(tour: _Tour, qualified_id: int, booked_id: int) -> None:
     )
 
 
+def _automate(tour: _Tour) -> None:
+    """Add two automations, let a new lead set them off, and run what is due (step 8)."""
+    first = tour.pipeline.open_stages[0]
+    second = tour.pipeline.open_stages[1]
+    tour.heading(
+        f"Automate a stage: a welcome e-mail for every lead entering {first.name}, and a move"
+        f" on to {second.name} two days later"
+    )
+    tour.run(
+        AddAutomation(
+            _PIPELINE,
+            (first.id,),
+            Trigger.ENTERED,
+            HostAction("send_email", {"template": "welcome"}),
+        ),
+        _added,
+    )
+    tour.run(
+        AddAutomation(
+            _PIPELINE, (first.id,), Trigger.ENTERED, MoveTo(second.id), delay=timedelta(days=2)
+        ),
+        _added,
+    )
+    tour.say(
+        f"Adding them scheduled nothing for the {len(tour.workspace.leads_in(_PIPELINE, first.id))}"
+        f" leads already in {first.name}: automations act on what happens from now on."
+    )
+    lead_id = tour.workspace.next_lead_id
+    applied = tour.run(CreateLead("Pied Piper trial", price=60_000), _where(lead_id))
+    for event in applied.events:
+        if isinstance(event, ActionScheduled):
+            item = event.scheduled
+            tour.say(
+                f"item {item.id}: {describe_action(tour.workspace, _PIPELINE, item.action)},"
+                f" due {item.due_at.isoformat()}",
+                indent=4,
+            )
+    waiting = ", ".join(str(item.id) for item in due(tour.workspace, tour.at))
+    tour.say(
+        "Nothing runs inside the command, even with no delay. due(workspace, now) lists what is"
+        f" due (now: item {waiting}); the host's scheduler applies RunDue() when it chooses, to"
+        f" carry it out. At {_LATER:%Y-%m-%d %H:%M} UTC, after the two days:"
+    )
+    applied = tour.run(RunDue(), lambda applied: _ran(applied, lead_id), at=_LATER)
+    (handed,) = (e.scheduled_id for e in applied.events if isinstance(e, ActionHandedOver))
+    tour.run(
+        CompleteAction(handed),
+        lambda applied: (
+            "the host reports the e-mail sent; workspace.scheduled is now"
+            f" {applied.workspace.scheduled!r}"
+        ),
+    )
+
+
+def _ran(applied: Applied, lead_id: int) -> str:
+    """Say what a RunDue did: the items handed over to the host, and those pipekit carried out."""
+    handed = [e.scheduled_id for e in applied.events if isinstance(e, ActionHandedOver)]
+    done = [e.scheduled_id for e in applied.events if isinstance(e, ActionCompleted)]
+    return (
+        f"item {', '.join(map(str, handed))} went to the host to send the e-mail (it stays in"
+        " workspace.scheduled until the host reports back); pipekit carried out item"
+        f" {', '.join(map(str, done))} itself: {_whereabouts(applied.workspace, lead_id)}"
+    )
+
+
+def _added(applied: Applied) -> str:
+    """Say what the automation an AddAutomation added does, and where."""
+    (event,) = applied.events
+    assert isinstance(event, AutomationAdded)
+    automation = event.automation
+    pipeline = applied.workspace.pipeline(automation.pipeline_id)
+    watched = ", ".join(pipeline.stage(stage_id).name for stage_id in automation.stage_ids)
+    return f"{describe_automation(applied.workspace, automation)}; watches {watched}"
+
+
 def _refuse(tour: _Tour) -> None:
-    """Show commands the rules refuse, each with its error code and message (step 8)."""
+    """Show commands the rules refuse, each with its error code and message (step 9)."""
     tour.heading("Commands the rules refuse, each with an error code and a message")
     revision = tour.workspace.revision
+    incoming_id = tour.pipeline.stages[0].id
+    first_id = tour.pipeline.open_stages[0].id
     tour.refuse(DeleteStage(_PIPELINE, 142))
-    tour.refuse(MoveLead(6, tour.pipeline.stages[0].id))
+    tour.refuse(MoveLead(6, incoming_id))
+    tour.refuse(AddAutomation(_PIPELINE, (incoming_id,), Trigger.ENTERED, MoveTo(first_id)))
     tour.say(f"A refused command changes nothing: the workspace is still at revision {revision}.")
 
 

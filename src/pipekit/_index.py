@@ -29,8 +29,8 @@ _EMPTY: Final[tuple[Any, ...]] = (None,) * (1 << _BITS)
 Node = tuple[Any, ...]
 
 
-def _itself(value: Any) -> int:
-    return cast(int, value)
+def _itself(value: Any) -> Any:
+    return value  # a set of ints: each value is its own key
 
 
 @final

@@ -20,12 +20,14 @@ import attrs
 
 from pipekit import commands as _commands
 from pipekit import events as _events
+from pipekit._schedule import Schedule
 from pipekit.automation import (
     MAX_AUTOMATIONS,
     Automation,
     FrozenMapping,
     HostAction,
     MoveTo,
+    Scheduled,
     Trigger,
 )
 from pipekit.codec import MAX_STRING_LENGTH, SCHEMA
@@ -97,6 +99,8 @@ class _Builder:
             return array
         if origin is Mapping:
             return {"type": "array", "items": self.of(arguments[1])}
+        if annotation is Schedule:
+            return {"type": "array", "items": self.record(Scheduled)}
         return self.record(annotation)
 
     def record(self, cls: type) -> dict[str, Any]:
@@ -109,9 +113,9 @@ class _Builder:
             for field in attrs.fields(cls):
                 if not field.init:
                     continue
-                properties[field.name] = self.of(hints[field.name])
+                properties[field.alias] = self.of(hints[field.name])
                 if field.default is attrs.NOTHING:
-                    required.append(field.name)
+                    required.append(field.alias)
             if cls in self.tags:
                 properties["type"] = {"const": self.tags[cls]}
                 required.insert(0, "type")

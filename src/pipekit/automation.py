@@ -22,14 +22,14 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, TypeAlias, final, overload
 
 import attrs
 
 from pipekit._checks import require_int, require_type
 from pipekit.errors import InvalidDelay, InvalidPriceRange, InvalidTarget
-from pipekit.lead import check_price, positive_id
+from pipekit.lead import check_aware, check_price, positive_id
 from pipekit.names import clean_name
 from pipekit.stage import check_id
 
@@ -42,6 +42,7 @@ __all__ = [
     "FrozenMapping",
     "HostAction",
     "MoveTo",
+    "Scheduled",
     "Trigger",
     "freeze_json",
 ]
@@ -357,3 +358,52 @@ class Automation:
             return None
         pipeline_id = self.pipeline_id if action.pipeline_id is None else action.pipeline_id
         return pipeline_id, action.stage_id
+
+
+# -- scheduled actions --------------------------------------------------------------
+
+
+def _scheduled_id(value: int) -> int:
+    return positive_id(value, "scheduled action")
+
+
+def _lead_id(value: int) -> int:
+    return positive_id(value, "lead")
+
+
+def _due_at(value: datetime) -> datetime:
+    return check_aware(value, "due_at")
+
+
+def _handed_over_at(value: datetime | None) -> datetime | None:
+    return None if value is None else check_aware(value, "handed_over_at")
+
+
+@final
+@attrs.frozen
+class Scheduled:
+    """An action an automation called for: due at ``due_at`` for the lead ``lead_id``.
+
+    ``action`` is the automation's action as it was when the item was scheduled.
+    A :class:`HostAction` that :class:`~pipekit.RunDue` handed over to the host
+    has ``handed_over_at`` set and waits for the host to report back; a
+    :class:`MoveTo` is never handed over, pipekit carries it out. Times are
+    timezone-aware.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    >>> item = Scheduled(1, 1, 7, at, HostAction("send_email"))
+    >>> item.handed_over_at is None
+    True
+    """
+
+    id: int = attrs.field(converter=_scheduled_id)
+    automation_id: int = attrs.field(converter=_automation_id)
+    lead_id: int = attrs.field(converter=_lead_id)
+    due_at: datetime = attrs.field(converter=_due_at)
+    action: Action = attrs.field(converter=_check_action)
+    handed_over_at: datetime | None = attrs.field(default=None, converter=_handed_over_at)
+
+    def __attrs_post_init__(self) -> None:
+        if self.handed_over_at is not None and isinstance(self.action, MoveTo):
+            raise ValueError("a MoveTo is carried out by pipekit, never handed over")

@@ -15,6 +15,10 @@ Subcommands, each with ``--help`` and an example:
 - ``pipekit plan FILE DESIRED [--pipeline ID]``: print the commands, ready for
   ``apply``, that turn a pipeline of FILE into the one the TOML file DESIRED
   describes (see :mod:`pipekit._desired`).
+- ``pipekit automations FILE [--no-color]``: list the automations of FILE, under
+  each stage they watch.
+- ``pipekit due FILE [--at TIME]``: list the scheduled actions due at TIME, and
+  count those handed over to the host; it writes nothing.
 
 A workspace document is the JSON of :func:`pipekit.codec.dump`, with sorted keys,
 indented by two spaces, in UTF-8. pipekit writes one by replacing the file in a
@@ -44,7 +48,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from pipekit._board import render_board
+from pipekit._board import describe_action, describe_automation, pipeline_title, render_board
 from pipekit._demo import demo
 from pipekit._desired import DesiredError, desired_pipeline
 from pipekit.applying import apply
@@ -54,11 +58,14 @@ from pipekit.events import Event
 from pipekit.kommo import KommoFormatError, from_kommo
 from pipekit.pipeline import Pipeline
 from pipekit.planning import plan
+from pipekit.scheduling import due
 from pipekit.workspace import Workspace, new_workspace
 
 __all__ = ["main"]
 
 _EXAMPLE_TIME = "2026-03-02T09:00:00+00:00"
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,6 +225,68 @@ def _plan(arguments: argparse.Namespace) -> int:
         raise _Failure(f"{where} {error.reason}") from None
     for command in plan(current, desired):
         print(_json_line(command))
+    return 0
+
+
+def _automations(arguments: argparse.Namespace) -> int:
+    path: str = arguments.file
+    workspace = _read_workspace(path)
+    if not workspace.automations:
+        print(f"{path}: no automations (add one with an AddAutomation command: pipekit apply)")
+        return 0
+    bold = _color(arguments)
+    blocks = []
+    for pipeline in workspace.pipelines:
+        title = pipeline_title(workspace, pipeline)
+        lines = [f"{_BOLD}{title}{_RESET}" if bold else title]
+        lines.extend(_watched(workspace, pipeline) or ["  no automations"])
+        blocks.append("\n".join(lines))
+    print("\n\n".join(blocks))
+    return 0
+
+
+def _watched(workspace: Workspace, pipeline: Pipeline) -> list[str]:
+    """Return the lines of *pipeline*'s stages and their automations; none if it has none."""
+    automations = workspace.automations_of(pipeline.id)
+    if not automations:
+        return []
+    lines = []
+    for stage in pipeline.stages:
+        watching = [a for a in automations if stage.id in a.stage_ids]
+        heading = f"  {stage.name} (id {stage.id})"
+        lines.append(heading if watching else f"{heading}: none")
+        for automation in watching:
+            line = f"    {describe_automation(workspace, automation)}"
+            others = [pipeline.stage(i).name for i in automation.stage_ids if i != stage.id]
+            if others:
+                line += f"; also watches {', '.join(others)}"
+            lines.append(line)
+    return lines
+
+
+def _due(arguments: argparse.Namespace) -> int:
+    path: str = arguments.file
+    workspace = _read_workspace(path)
+    at: datetime = arguments.at or datetime.now(UTC)
+    items = due(workspace, at)
+    if not items:
+        print(f"nothing due at {at.isoformat()}")
+    else:
+        print(f"{_count(len(items), 'action')} due at {at.isoformat()}:")
+    for item in items:
+        lead = workspace.lead(item.lead_id)
+        pipeline_id = workspace.automation(item.automation_id).pipeline_id
+        print(
+            f"  item {item.id}, due {item.due_at.isoformat()}:"
+            f" {describe_action(workspace, pipeline_id, item.action)}"
+            f" for {lead.name} (lead {lead.id}), by automation {item.automation_id}"
+        )
+    handed_over = sum(1 for item in workspace.scheduled if item.handed_over_at is not None)
+    if handed_over:
+        print(
+            f"{_count(handed_over, 'action')} handed over to the host, waiting for"
+            " CompleteAction or FailAction"
+        )
     return 0
 
 
@@ -400,8 +469,8 @@ class _Parser(argparse.ArgumentParser):
 
 _DESCRIPTION = """\
 pipekit holds the rules of a Kommo-style sales pipeline. These commands show
-them at work and keep a workspace (pipelines, leads, loss reasons) in a JSON
-document.
+them at work and keep a workspace (pipelines, leads, loss reasons, automations)
+in a JSON document.
 """
 
 _EPILOG = """\
@@ -410,6 +479,7 @@ examples:
   pipekit init sales.json --incoming
   echo '{"type": "CreateLead", "name": "ACME", "price": 150000}' | pipekit apply sales.json
   pipekit show sales.json --leads
+  pipekit due sales.json --at 2026-03-02T09:00:00+00:00
 
 exit codes: 0 success, 1 a refused command or a bad or unreadable file,
 2 a usage error. Run "pipekit COMMAND --help" for a command's options.
@@ -558,5 +628,37 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
         type=int,
         metavar="ID",
         help="the pipeline to plan for (default: the main one)",
+    )
+
+    automations = command(
+        "automations",
+        _automations,
+        "list the automations of a workspace document under each stage they watch",
+        "Each pipeline in order, each stage in order, and under a stage the\n"
+        "automations watching it, in creation order: the id, the trigger, the\n"
+        "action, the delay, the price condition, and whether it is disabled.\n"
+        "An automation watching several stages is listed under each, naming the\n"
+        "others: together they are one region, and a move between them fires nothing.\n\n"
+        "example:\n  pipekit automations sales.json\n",
+    )
+    automations.add_argument("file", metavar="FILE", help="a workspace document")
+    automations.add_argument("--no-color", action="store_true", help=_NO_COLOR_HELP)
+
+    due_parser = command(
+        "due",
+        _due,
+        "list the scheduled actions of a workspace document due at a time",
+        "The actions not yet handed over whose due time is at or before --at, by\n"
+        "due time, then id; then how many host actions wait for the host to report\n"
+        "back. It writes nothing: to carry out what is due, apply RunDue:\n\n"
+        '  echo \'{"type": "RunDue"}\' | pipekit apply sales.json\n\n'
+        f"example:\n  pipekit due sales.json --at {_EXAMPLE_TIME}\n",
+    )
+    due_parser.add_argument("file", metavar="FILE", help="a workspace document")
+    due_parser.add_argument(
+        "--at",
+        type=_time,
+        metavar="TIME",
+        help="the time to look at, ISO 8601 with its UTC offset (default: now)",
     )
     return parser, commands

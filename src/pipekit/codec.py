@@ -39,6 +39,7 @@ import attrs
 
 from pipekit import commands as _commands
 from pipekit import events as _events
+from pipekit._schedule import Schedule
 from pipekit.automation import (
     MAX_AUTOMATIONS,
     MAX_PARAMS_DEPTH,
@@ -46,6 +47,7 @@ from pipekit.automation import (
     FrozenMapping,
     HostAction,
     MoveTo,
+    Scheduled,
     Trigger,
 )
 from pipekit.color import Color
@@ -340,6 +342,8 @@ def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
     if origin is Mapping:  # Workspace.leads: written as an array of leads, by id
         encode, decode = _array(_shape_of(arguments[1]))
         return (lambda leads: encode(sorted(leads.values(), key=lambda lead: lead.id)), decode)
+    if annotation is Schedule:  # Workspace.scheduled: an array, by due time then id
+        return _array(_record(Scheduled))
     return _record(annotation)
 
 
@@ -360,13 +364,15 @@ def _fields(cls: type) -> tuple[_Field, ...]:
     if cached is not None:
         return cached
     hints = get_type_hints(cls)
+    # A document names a field as its constructor does: Workspace's ``scheduled``
+    # is kept in the private ``_schedule`` and read back through a property.
     fields = tuple(
         _Field(
-            field.name,
+            field.alias,
             *_shape_of(hints[field.name]),
             required=field.default is attrs.NOTHING,
         )
-        for field in sorted(attrs.fields(cls), key=lambda field: field.name)
+        for field in sorted(attrs.fields(cls), key=lambda field: field.alias)
         if field.init
     )
     _FIELDS[cls] = fields
@@ -456,6 +462,11 @@ def _pointer(error: Exception, values: dict[str, Any], data: dict[str, Any]) -> 
                 i for i, lead in enumerate(data.get("leads", ())) if _id_of(lead) == steps[1]
             ]
             steps[1] = indexes[-1] if indexes else steps[1]
+        elif len(steps) > 1 and steps[0] == "scheduled":  # and so are scheduled actions
+            indexes = [
+                i for i, item in enumerate(data.get("scheduled", ())) if _id_of(item) == steps[1]
+            ]
+            steps[1] = indexes[-1] if indexes else steps[1]
         return "".join(f"/{_escape(str(step))}" for step in steps)
     if isinstance(error, InvalidId):
         field = f"{error.what.replace(' ', '_')}_id"
@@ -493,6 +504,7 @@ _VALUES: Final[frozenset[type]] = frozenset(
         Automation,
         MoveTo,
         HostAction,
+        Scheduled,
         *_COMMANDS.values(),
         *_EVENTS.values(),
     }
@@ -505,7 +517,7 @@ def dump(value: Any) -> JSON:
     Works for :class:`~pipekit.Workspace`, :class:`~pipekit.Pipeline`,
     :class:`~pipekit.Stage`, :class:`~pipekit.Color`, :class:`~pipekit.Lead`,
     :class:`~pipekit.LossReason`, :class:`~pipekit.Automation` and its actions,
-    every command and every event. Anything else
+    :class:`~pipekit.Scheduled`, every command and every event. Anything else
     raises :class:`TypeError`.
     """
     if isinstance(value, Color):

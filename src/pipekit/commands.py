@@ -27,6 +27,7 @@ __all__ = [
     "AddLossReason",
     "AddStage",
     "Command",
+    "CompleteAction",
     "CreateLead",
     "CreatePipeline",
     "DeclineLead",
@@ -38,6 +39,7 @@ __all__ = [
     "DisableIncoming",
     "EnableAutomation",
     "EnableIncoming",
+    "FailAction",
     "LoseLead",
     "MoveLead",
     "MovePipeline",
@@ -48,6 +50,7 @@ __all__ = [
     "RenamePipeline",
     "RenameStage",
     "RenameTerminal",
+    "RunDue",
     "SetMainPipeline",
     "UpdateAutomation",
     "WinLead",
@@ -348,6 +351,41 @@ class RemoveAutomation:
     automation_id: int
 
 
+# -- scheduled actions --------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class RunDue:
+    """Carry out what is due at the command's time: moves by pipekit, host actions handed over.
+
+    Items are taken one at a time by (due time, id), looking again after each, so
+    that what a move schedules with no delay runs in the same call. A move the
+    rules refuse ends in :class:`~pipekit.ActionFailed`; a ``RunDue`` never raises
+    for what it finds due, and always ends (see :class:`~pipekit.AutomationLoopStopped`).
+    """
+
+
+@final
+@attrs.frozen
+class CompleteAction:
+    """Report that the host carried out the handed-over action *scheduled_id*."""
+
+    scheduled_id: int
+
+
+@final
+@attrs.frozen
+class FailAction:
+    """Report that the host could not carry out the handed-over action *scheduled_id*.
+
+    ``reason`` is the host's own words for what went wrong (at most 1000 characters).
+    """
+
+    scheduled_id: int
+    reason: str
+
+
 Command: TypeAlias = (
     AddStage
     | RenameStage
@@ -377,5 +415,8 @@ Command: TypeAlias = (
     | EnableAutomation
     | DisableAutomation
     | RemoveAutomation
+    | RunDue
+    | CompleteAction
+    | FailAction
 )
 """Any command :func:`pipekit.apply` accepts."""

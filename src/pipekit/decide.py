@@ -16,13 +16,15 @@ from typing import Any, Final
 import attrs
 
 from pipekit._checks import require_int, require_type
-from pipekit.automation import Automation
+from pipekit._schedule import time_key
+from pipekit.automation import Automation, HostAction, MoveTo, Scheduled
 from pipekit.commands import (
     AcceptLead,
     AddAutomation,
     AddLossReason,
     AddStage,
     Command,
+    CompleteAction,
     CreateLead,
     CreatePipeline,
     DeclineLead,
@@ -34,6 +36,7 @@ from pipekit.commands import (
     DisableIncoming,
     EnableAutomation,
     EnableIncoming,
+    FailAction,
     LoseLead,
     MoveLead,
     MovePipeline,
@@ -44,6 +47,7 @@ from pipekit.commands import (
     RenamePipeline,
     RenameStage,
     RenameTerminal,
+    RunDue,
     SetMainPipeline,
     UpdateAutomation,
     WinLead,
@@ -62,13 +66,21 @@ from pipekit.errors import (
     IncomingDisabled,
     InvalidTarget,
     LeadNotIncoming,
+    RuleViolation,
     StageLocked,
+    UnknownScheduledAction,
     UnknownStage,
 )
 from pipekit.events import (
+    ActionCancelled,
+    ActionCompleted,
+    ActionFailed,
+    ActionHandedOver,
+    ActionScheduled,
     AutomationAdded,
     AutomationDisabled,
     AutomationEnabled,
+    AutomationLoopStopped,
     AutomationRemoved,
     AutomationUpdated,
     Event,
@@ -94,9 +106,11 @@ from pipekit.events import (
     StageRecolored,
     StageRenamed,
 )
+from pipekit.evolve import evolve
 from pipekit.lead import Lead, LossReason, check_price
 from pipekit.names import clean_name
 from pipekit.pipeline import Pipeline
+from pipekit.scheduling import Place, Reactions, check_failure_reason
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import (
     Workspace,
@@ -201,34 +215,49 @@ def _delete_stage(workspace: Workspace, command: DeleteStage, revision: int, at:
     target = _relocation_target(pipeline, remaining, command)
     lead_ids = tuple(sorted(workspace._bucket(pipeline.id, command.stage_id)[0]))
     deleted = StageDeleted(revision, at, pipeline.id, command.stage_id)
-    let_go = _letting_go(workspace, pipeline.id, command.stage_id, revision, at)
+    let_go, reactions = _letting_go(workspace, pipeline.id, command.stage_id, revision, at)
     if not lead_ids:
-        return (*let_go, deleted)
+        return (*reactions.events, *let_go, deleted)
+    # The leads move while the stage still exists, so they meet the automations
+    # as they were; those about to be removed fire nothing.
     relocated = LeadsRelocated(revision, at, pipeline.id, command.stage_id, target, lead_ids)
-    return (relocated, *let_go, deleted)
+    leads = workspace.leads
+    origin, place = (pipeline.id, command.stage_id), (pipeline.id, target)
+    for lead_id in lead_ids:
+        reactions.moved(leads[lead_id], origin, place)
+    return (relocated, *reactions.events, *let_go, deleted)
 
 
 def _letting_go(
     workspace: Workspace, pipeline_id: int, stage_id: int, revision: int, at: datetime
-) -> tuple[Event, ...]:
+) -> tuple[tuple[Event, ...], Reactions]:
     """Return the events by which the automations let go of a stage about to go (D1).
 
     An automation whose move targets the stage is removed; one that watches it
     stops watching it, and is removed when it is left watching nothing. Every
     automation is looked at, since a move may target a stage of another pipeline.
+    The removed automations' items not handed over are cancelled, by the
+    :class:`Reactions` returned, which also keeps those automations silent.
     """
     events: list[Event] = []
+    removed: list[int] = []
     for automation in workspace.automations:
         if automation.target == (pipeline_id, stage_id):
-            events.append(AutomationRemoved(revision, at, automation.id))
+            removed.append(automation.id)
         elif automation.pipeline_id == pipeline_id and stage_id in automation.stage_ids:
             rest = tuple(watched for watched in automation.stage_ids if watched != stage_id)
             if rest:
                 updated = attrs.evolve(automation, stage_ids=rest)
                 events.append(AutomationUpdated(revision, at, updated))
-            else:
-                events.append(AutomationRemoved(revision, at, automation.id))
-    return tuple(events)
+                continue
+            removed.append(automation.id)
+        else:
+            continue
+        events.append(AutomationRemoved(revision, at, automation.id))
+    reactions = Reactions(workspace, revision, at, silenced=frozenset(removed))
+    for automation_id in removed:
+        reactions.let_go(automation_id)
+    return tuple(events), reactions
 
 
 def _relocation_target(pipeline: Pipeline, remaining: Pipeline, command: DeleteStage) -> int:
@@ -268,8 +297,9 @@ def _disable_incoming(
         return _NONE
     check_incoming_empty(workspace, pipeline.id, incoming.id)
     # Only a host action may watch incoming leads (D2), and none targets it.
-    let_go = _letting_go(workspace, pipeline.id, incoming.id, revision, at)
-    return (*let_go, IncomingStageDisabled(revision, at, pipeline.id, incoming.id))
+    let_go, reactions = _letting_go(workspace, pipeline.id, incoming.id, revision, at)
+    disabled = IncomingStageDisabled(revision, at, pipeline.id, incoming.id)
+    return (*reactions.events, *let_go, disabled)
 
 
 # -- pipelines ----------------------------------------------------------------------
@@ -327,7 +357,10 @@ def _delete_pipeline(
         if automation.pipeline_id == pipeline_id
         or (automation.target is not None and automation.target[0] == pipeline_id)
     )
-    return (*removed, PipelineDeleted(revision, at, pipeline_id))
+    reactions = Reactions(workspace, revision, at)
+    for event in removed:
+        reactions.let_go(event.automation_id)
+    return (*reactions.events, *removed, PipelineDeleted(revision, at, pipeline_id))
 
 
 # -- leads --------------------------------------------------------------------------
@@ -345,7 +378,12 @@ def _create_lead(workspace: Workspace, command: CreateLead, revision: int, at: d
     else:
         lead_id = check_new_lead_id(workspace, command.lead_id)
     lead = Lead(lead_id, name, pipeline.id, stage.id, price, at, at)
-    return (LeadCreated(revision, at, lead),)
+    created = LeadCreated(revision, at, lead)
+    if not workspace._watchers:
+        return (created,)
+    reactions = Reactions(workspace, revision, at)
+    reactions.created(lead)
+    return (created, *reactions.events)
 
 
 def _entry_stage(pipeline: Pipeline, stage_id: int | None, *, incoming: bool) -> Stage:
@@ -390,9 +428,21 @@ def _move_lead(workspace: Workspace, command: MoveLead, revision: int, at: datet
         )
     if (pipeline_id, target.id) == (lead.pipeline_id, lead.stage_id):
         return _NONE
-    return (
-        LeadMoved(revision, at, lead.id, lead.pipeline_id, lead.stage_id, pipeline_id, target.id),
+    moved = LeadMoved(
+        revision, at, lead.id, lead.pipeline_id, lead.stage_id, pipeline_id, target.id
     )
+    return (moved, *_after_move(workspace, lead, (pipeline_id, target.id), revision, at))
+
+
+def _after_move(
+    workspace: Workspace, lead: Lead, target: Place, revision: int, at: datetime
+) -> tuple[Event, ...]:
+    """Return what a lead's move cancels and schedules (nothing, fast, without automations)."""
+    if not workspace._watchers and not len(workspace._schedule):
+        return _NONE
+    reactions = Reactions(workspace, revision, at)
+    reactions.moved(lead, (lead.pipeline_id, lead.stage_id), target)
+    return tuple(reactions.events)
 
 
 def _check_not_incoming(workspace: Workspace, lead: Lead) -> None:
@@ -410,7 +460,8 @@ def _win_lead(workspace: Workspace, command: WinLead, revision: int, at: datetim
     if lead.stage_id == won:
         return _NONE
     pipeline_id = lead.pipeline_id
-    return (LeadMoved(revision, at, lead.id, pipeline_id, lead.stage_id, pipeline_id, won),)
+    moved = LeadMoved(revision, at, lead.id, pipeline_id, lead.stage_id, pipeline_id, won)
+    return (moved, *_after_move(workspace, lead, (pipeline_id, won), revision, at))
 
 
 def _lose_lead(workspace: Workspace, command: LoseLead, revision: int, at: datetime) -> Any:
@@ -423,9 +474,12 @@ def _lose_lead(workspace: Workspace, command: LoseLead, revision: int, at: datet
     if lead.stage_id == lost and lead.loss_reason_id == reason_id:
         return _NONE
     pipeline_id = lead.pipeline_id
-    return (
-        LeadMoved(revision, at, lead.id, pipeline_id, lead.stage_id, pipeline_id, lost, reason_id),
+    moved = LeadMoved(
+        revision, at, lead.id, pipeline_id, lead.stage_id, pipeline_id, lost, reason_id
     )
+    if lead.stage_id == lost:  # a new loss reason, not a move
+        return (moved,)
+    return (moved, *_after_move(workspace, lead, (pipeline_id, lost), revision, at))
 
 
 def _incoming_lead(workspace: Workspace, lead_id: int) -> tuple[Lead, Pipeline]:
@@ -443,16 +497,25 @@ def _accept_lead(workspace: Workspace, command: AcceptLead, revision: int, at: d
         target = pipeline.open_stages[0]
     else:
         target = _open_target(pipeline, command.stage_id)
-    return (LeadAccepted(revision, at, lead.id, pipeline.id, lead.stage_id, target.id),)
+    accepted = LeadAccepted(revision, at, lead.id, pipeline.id, lead.stage_id, target.id)
+    return (accepted, *_after_move(workspace, lead, (pipeline.id, target.id), revision, at))
 
 
 def _decline_lead(workspace: Workspace, command: DeclineLead, revision: int, at: datetime) -> Any:
     lead, _pipeline = _incoming_lead(workspace, command.lead_id)
-    return (LeadDeclined(revision, at, lead),)
+    return (*_letting_lead_go(workspace, lead, revision, at), LeadDeclined(revision, at, lead))
 
 
 def _delete_lead(workspace: Workspace, command: DeleteLead, revision: int, at: datetime) -> Any:
-    return (LeadDeleted(revision, at, workspace.lead(command.lead_id)),)
+    lead = workspace.lead(command.lead_id)
+    return (*_letting_lead_go(workspace, lead, revision, at), LeadDeleted(revision, at, lead))
+
+
+def _letting_lead_go(workspace: Workspace, lead: Lead, revision: int, at: datetime) -> list[Event]:
+    """Return the events that cancel every scheduled action of a lead about to go."""
+    reactions = Reactions(workspace, revision, at)
+    reactions.removed(lead.id)
+    return reactions.events
 
 
 # -- loss reasons -------------------------------------------------------------------
@@ -529,7 +592,10 @@ def _update_automation(
     check_automation(workspace, new)
     if new == old:
         return _NONE
-    return (AutomationUpdated(revision, at, new),)
+    return (
+        *_letting_automation_go(workspace, old, revision, at),
+        AutomationUpdated(revision, at, new),
+    )
 
 
 def _enable_automation(
@@ -547,13 +613,121 @@ def _disable_automation(
     automation = workspace.automation(command.automation_id)
     if not automation.enabled:
         return _NONE
-    return (AutomationDisabled(revision, at, automation.id),)
+    let_go = _letting_automation_go(workspace, automation, revision, at)
+    return (*let_go, AutomationDisabled(revision, at, automation.id))
 
 
 def _remove_automation(
     workspace: Workspace, command: RemoveAutomation, revision: int, at: datetime
 ) -> Any:
-    return (AutomationRemoved(revision, at, workspace.automation(command.automation_id).id),)
+    automation = workspace.automation(command.automation_id)
+    let_go = _letting_automation_go(workspace, automation, revision, at)
+    return (*let_go, AutomationRemoved(revision, at, automation.id))
+
+
+def _letting_automation_go(
+    workspace: Workspace, automation: Automation, revision: int, at: datetime
+) -> list[Event]:
+    """Return the events that cancel an automation's items not handed over."""
+    reactions = Reactions(workspace, revision, at)
+    reactions.let_go(automation.id)
+    return reactions.events
+
+
+# -- scheduled actions --------------------------------------------------------------
+
+
+def _run_due(workspace: Workspace, command: RunDue, revision: int, at: datetime) -> Any:
+    # Each step is folded in at once, so that the next look at what is due sees
+    # what the step scheduled, cancelled or moved.
+    bound = time_key(at)
+    state = workspace
+    events: list[Event] = []
+    run = _Run()
+    while True:
+        item = next(state._schedule.due(bound), None)
+        if item is None:
+            return tuple(events)
+        for event in _carry_out(state, item, run, revision, at):
+            state = evolve(state, event)
+            if isinstance(event, ActionScheduled):
+                run.born.add(event.scheduled.id)
+            events.append(event)
+
+
+class _Run:
+    """What one RunDue remembers: the automations each lead passed, the items it scheduled."""
+
+    __slots__ = ("born", "passed")
+
+    def __init__(self) -> None:
+        self.passed: dict[int, list[int]] = {}
+        self.born: set[int] = set()
+
+
+def _carry_out(
+    state: Workspace, item: Scheduled, run: _Run, revision: int, at: datetime
+) -> tuple[Event, ...]:
+    """Return the events that carry out, hand over or stop one due *item*."""
+    chain = run.passed.setdefault(item.lead_id, [])
+    if item.id in run.born and item.automation_id in chain:
+        return (
+            ActionCancelled(revision, at, item.id),
+            AutomationLoopStopped(revision, at, item.id, item.lead_id, tuple(chain)),
+        )
+    chain.append(item.automation_id)
+    action = item.action
+    if isinstance(action, HostAction):
+        return (ActionHandedOver(revision, at, item.id),)
+    completed = ActionCompleted(revision, at, item.id)
+    try:
+        moved = _carried_move(state, item, action, completed, revision, at)
+    except RuleViolation as error:
+        return (ActionFailed(revision, at, item.id, error.code),)
+    return (moved[0], completed, *moved[1:])
+
+
+def _carried_move(
+    state: Workspace,
+    item: Scheduled,
+    action: MoveTo,
+    completed: ActionCompleted,
+    revision: int,
+    at: datetime,
+) -> tuple[Event, ...]:
+    """Return the events of a due move, or raise why the rules refuse it."""
+    automation = state.automation(item.automation_id)
+    pipeline_id = automation.pipeline_id if action.pipeline_id is None else action.pipeline_id
+    # Taken out first, so that the move does not cancel the very item carrying it.
+    after = evolve(state, completed)
+    moved = _move_lead(after, MoveLead(item.lead_id, action.stage_id, pipeline_id), revision, at)
+    if not moved:
+        raise InvalidTarget(
+            pipeline_id,
+            action.stage_id,
+            f"lead {item.lead_id} is in stage {action.stage_id} already",
+        )
+    return tuple(moved)
+
+
+def _handed_over(workspace: Workspace, scheduled_id: int) -> Scheduled:
+    item = workspace._schedule.get(require_int(scheduled_id, "a scheduled action id"))
+    if item is None or item.handed_over_at is None:
+        raise UnknownScheduledAction(scheduled_id)
+    return item
+
+
+def _complete_action(
+    workspace: Workspace, command: CompleteAction, revision: int, at: datetime
+) -> Any:
+    item = _handed_over(workspace, command.scheduled_id)
+    return (ActionCompleted(revision, at, item.id),)
+
+
+def _fail_action(workspace: Workspace, command: FailAction, revision: int, at: datetime) -> Any:
+    reason = check_failure_reason(command.reason)
+    item = _handed_over(workspace, command.scheduled_id)
+    return (ActionFailed(revision, at, item.id, reason),)
 
 
 _DECIDERS: Final[dict[type[Any], Callable[[Workspace, Any, int, datetime], Any]]] = {
@@ -585,4 +759,7 @@ _DECIDERS: Final[dict[type[Any], Callable[[Workspace, Any, int, datetime], Any]]
     EnableAutomation: _enable_automation,
     DisableAutomation: _disable_automation,
     RemoveAutomation: _remove_automation,
+    RunDue: _run_due,
+    CompleteAction: _complete_action,
+    FailAction: _fail_action,
 }

@@ -62,6 +62,7 @@ __all__ = [
     "UnknownLead",
     "UnknownLossReason",
     "UnknownPipeline",
+    "UnknownScheduledAction",
     "UnknownStage",
 ]
 
@@ -360,6 +361,21 @@ class UnknownAutomation(_Unknown):
     def __init__(self, automation_id: int) -> None:
         self.automation_id = automation_id
         super().__init__(automation_id)
+
+
+class UnknownScheduledAction(_Unknown):
+    """No scheduled action handed over to the host has the given id.
+
+    Raised when the host reports back on an action that it was never handed, or
+    that was completed, failed or cancelled since.
+    """
+
+    code: ClassVar[str] = "unknown_scheduled_action"
+    what: ClassVar[str] = "scheduled action handed over to the host"
+
+    def __init__(self, scheduled_id: int) -> None:
+        self.scheduled_id = scheduled_id
+        super().__init__(scheduled_id)
 
 
 class InvalidPrice(RuleViolation):

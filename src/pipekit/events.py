@@ -21,16 +21,22 @@ from typing import TypeAlias, final
 
 import attrs
 
-from pipekit.automation import Automation
+from pipekit.automation import Automation, Scheduled
 from pipekit.color import Color
 from pipekit.lead import Lead, LossReason
 from pipekit.pipeline import Pipeline
 from pipekit.stage import Stage
 
 __all__ = [
+    "ActionCancelled",
+    "ActionCompleted",
+    "ActionFailed",
+    "ActionHandedOver",
+    "ActionScheduled",
     "AutomationAdded",
     "AutomationDisabled",
     "AutomationEnabled",
+    "AutomationLoopStopped",
     "AutomationRemoved",
     "AutomationUpdated",
     "Event",
@@ -321,6 +327,68 @@ class AutomationRemoved(_Event):
     automation_id: int
 
 
+# -- scheduled actions --------------------------------------------------------------
+
+
+@final
+@attrs.frozen
+class ActionScheduled(_Event):
+    """A lead change matched an automation: its action is due at ``scheduled.due_at``."""
+
+    scheduled: Scheduled
+
+
+@final
+@attrs.frozen
+class ActionHandedOver(_Event):
+    """A host action fell due and went to the host, which reports back on it."""
+
+    scheduled_id: int
+
+
+@final
+@attrs.frozen
+class ActionCompleted(_Event):
+    """A scheduled action was carried out: a move by pipekit, a host action by the host."""
+
+    scheduled_id: int
+
+
+@final
+@attrs.frozen
+class ActionFailed(_Event):
+    """A scheduled action could not be carried out.
+
+    ``reason`` is the host's own words for a host action, and for a move the
+    rules refused the ``code`` of the error they raised (``"unknown_stage"``...).
+    """
+
+    scheduled_id: int
+    reason: str
+
+
+@final
+@attrs.frozen
+class ActionCancelled(_Event):
+    """A scheduled action will not happen: its lead left, or its automation changed or went."""
+
+    scheduled_id: int
+
+
+@final
+@attrs.frozen
+class AutomationLoopStopped(_Event):
+    """Within one run, a lead came back to an automation it had passed: that action was cancelled.
+
+    ``automation_ids`` are the automations the lead passed through in that run, in
+    order; the first of them is the one it came back to.
+    """
+
+    scheduled_id: int
+    lead_id: int
+    automation_ids: tuple[int, ...]
+
+
 Event: TypeAlias = (
     StageAdded
     | StageRenamed
@@ -348,5 +416,11 @@ Event: TypeAlias = (
     | AutomationEnabled
     | AutomationDisabled
     | AutomationRemoved
+    | ActionScheduled
+    | ActionHandedOver
+    | ActionCompleted
+    | ActionFailed
+    | ActionCancelled
+    | AutomationLoopStopped
 )
 """Any event :func:`pipekit.apply` emits."""

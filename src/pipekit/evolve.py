@@ -18,6 +18,7 @@ import attrs
 
 from pipekit._checks import require_type
 from pipekit._index import PersistentIndex
+from pipekit.automation import HostAction, Scheduled
 from pipekit.editing import (
     add_stage,
     delete_stage,
@@ -35,12 +36,20 @@ from pipekit.errors import (
     MainPipelineLocked,
     PipelineNotEmpty,
     RevisionConflict,
+    RuleViolation,
+    UnknownAutomation,
     UnknownLead,
 )
 from pipekit.events import (
+    ActionCancelled,
+    ActionCompleted,
+    ActionFailed,
+    ActionHandedOver,
+    ActionScheduled,
     AutomationAdded,
     AutomationDisabled,
     AutomationEnabled,
+    AutomationLoopStopped,
     AutomationRemoved,
     AutomationUpdated,
     Event,
@@ -68,6 +77,7 @@ from pipekit.events import (
 )
 from pipekit.lead import Lead, LossReason, trusted_lead
 from pipekit.pipeline import Pipeline
+from pipekit.scheduling import check_failure_reason
 from pipekit.stage import StageKind
 from pipekit.workspace import (
     EMPTY_BUCKET,
@@ -87,6 +97,7 @@ from pipekit.workspace import (
     new_workspace,
     trusted_workspace,
     with_leads,
+    with_schedule,
 )
 
 __all__ = ["evolve", "replay"]
@@ -120,15 +131,35 @@ def replay(events: Iterable[Event], *, initial: Workspace | None = None) -> Work
         if type(event) not in _HANDLERS:
             raise TypeError(f"not a pipekit event: {type(event).__name__}")
         revision = event.revision
-        # One command never emits the same event twice, so an event equal to one
-        # already in its group is that group repeated.
-        if not group or revision != group[0].revision or event in group:
+        if not group or revision != group[0].revision or _repeats(group, event):
             if revision != state.revision + 1:
                 raise RevisionConflict._in_log(state.revision + 1, revision)
             group = []
         group.append(event)
-        state = evolve(state, event)
+        try:
+            state = evolve(state, event)
+        except RuleViolation:
+            if event in group[:-1]:  # a move RunDue made twice, or its group repeated
+                raise RevisionConflict._in_log(state.revision + 1, revision) from None
+            raise
     return state
+
+
+def _repeats(group: list[Event], event: Event) -> bool:
+    """Return whether *event* starts its group over: the group repeated in the log.
+
+    One command never emits the same event twice, with one exception: a
+    ``RunDue`` may move a lead the same way twice, and each move it carries out
+    is followed by the ``ActionCompleted`` of a different scheduled action. Such
+    a move is taken as part of the group; if it does not fit the state, the
+    group was repeated after all (see :func:`replay`).
+    """
+    for index, earlier in enumerate(group):
+        if earlier == event:
+            carried = index + 1 < len(group) and isinstance(group[index + 1], ActionCompleted)
+            if not (isinstance(event, LeadMoved) and carried):
+                return True
+    return False
 
 
 # -- stages -------------------------------------------------------------------------
@@ -383,6 +414,10 @@ def _lead_removed(workspace: Workspace, event: LeadDeclined | LeadDeleted) -> Wo
     lead = workspace.lead(event.lead.id)
     if lead != event.lead:
         raise InvalidEvent(type(event).__name__, f"lead {lead.id} is not as the event records it")
+    if workspace._schedule.of_lead(lead.id):
+        raise InvalidEvent(
+            type(event).__name__, f"lead {lead.id} still has scheduled actions: cancel them first"
+        )
     index = workspace.pipeline_index(lead.pipeline_id)
     stage_index = workspace.pipelines[index].index_of(lead.stage_id)
     return trusted_workspace(
@@ -576,6 +611,8 @@ def _automation_switched(
     if automation.enabled == enabled:
         state = "enabled" if enabled else "disabled"
         raise InvalidEvent(type(event).__name__, f"automation {automation.id} is {state} already")
+    if not enabled:
+        _check_no_waiting(workspace, "AutomationDisabled", automation.id)
     return trusted_workspace(
         workspace,
         automations=_replaced(
@@ -587,11 +624,81 @@ def _automation_switched(
 
 def _automation_removed(workspace: Workspace, event: AutomationRemoved) -> Workspace:
     index = workspace.automation_index(event.automation_id)
+    _check_no_waiting(workspace, "AutomationRemoved", event.automation_id)
     return trusted_workspace(
         workspace,
         automations=_removed(workspace.automations, index),
         revision=event.revision,
     )
+
+
+def _check_no_waiting(workspace: Workspace, event_name: str, automation_id: int) -> None:
+    if workspace._schedule.waiting_of(automation_id):
+        raise InvalidEvent(
+            event_name,
+            f"automation {automation_id} still has actions waiting: cancel them first",
+        )
+
+
+# -- scheduled actions --------------------------------------------------------------
+
+
+def _action_scheduled(workspace: Workspace, event: ActionScheduled) -> Workspace:
+    item = event.scheduled
+    schedule = workspace._schedule
+    if schedule.get(item.id) is not None:
+        raise InvalidEvent("ActionScheduled", f"scheduled action {item.id} exists already")
+    if item.handed_over_at is not None:
+        raise InvalidEvent("ActionScheduled", "an action is scheduled before it is handed over")
+    if item.lead_id not in workspace.leads:
+        raise UnknownLead(item.lead_id)
+    if item.automation_id not in workspace._automation_ids:
+        raise UnknownAutomation(item.automation_id)
+    next_id = max(workspace.next_scheduled_id, item.id + 1)
+    return with_schedule(workspace, schedule.with_item(item), next_id, event.revision)
+
+
+def _scheduled_item(workspace: Workspace, event_name: str, scheduled_id: int) -> Scheduled:
+    item = workspace._schedule.get(scheduled_id)
+    if item is None:
+        raise InvalidEvent(event_name, f"no scheduled action has id {scheduled_id}")
+    return item
+
+
+def _action_handed_over(workspace: Workspace, event: ActionHandedOver) -> Workspace:
+    item = _scheduled_item(workspace, "ActionHandedOver", event.scheduled_id)
+    if item.handed_over_at is not None or not isinstance(item.action, HostAction):
+        raise InvalidEvent(
+            "ActionHandedOver", f"scheduled action {item.id} is not a host action waiting"
+        )
+    schedule = workspace._schedule.handed_over(item, event.at)
+    return with_schedule(workspace, schedule, workspace.next_scheduled_id, event.revision)
+
+
+def _action_done(workspace: Workspace, event: ActionCompleted | ActionFailed) -> Workspace:
+    name = type(event).__name__
+    item = _scheduled_item(workspace, name, event.scheduled_id)
+    if isinstance(event, ActionFailed):
+        check_failure_reason(event.reason)
+    if item.handed_over_at is None and isinstance(item.action, HostAction):
+        raise InvalidEvent(name, f"host action {item.id} was never handed over")
+    return _without_item(workspace, item, event.revision)
+
+
+def _action_cancelled(workspace: Workspace, event: ActionCancelled) -> Workspace:
+    item = _scheduled_item(workspace, "ActionCancelled", event.scheduled_id)
+    return _without_item(workspace, item, event.revision)
+
+
+def _without_item(workspace: Workspace, item: Scheduled, revision: int) -> Workspace:
+    schedule = workspace._schedule.without(item)
+    return with_schedule(workspace, schedule, workspace.next_scheduled_id, revision)
+
+
+def _loop_stopped(workspace: Workspace, event: AutomationLoopStopped) -> Workspace:
+    # A record of why the item before it was cancelled: nothing more changes.
+    workspace.lead(event.lead_id)
+    return trusted_workspace(workspace, revision=event.revision)
 
 
 # -- tuples -------------------------------------------------------------------------
@@ -639,4 +746,10 @@ _HANDLERS: Final[dict[type[Any], Callable[[Workspace, Any], Workspace]]] = {
     AutomationEnabled: _automation_switched,
     AutomationDisabled: _automation_switched,
     AutomationRemoved: _automation_removed,
+    ActionScheduled: _action_scheduled,
+    ActionHandedOver: _action_handed_over,
+    ActionCompleted: _action_done,
+    ActionFailed: _action_done,
+    ActionCancelled: _action_cancelled,
+    AutomationLoopStopped: _loop_stopped,
 }

@@ -24,7 +24,8 @@ import attrs
 
 from pipekit._checks import require_int, require_type
 from pipekit._index import PersistentIndex
-from pipekit.automation import MAX_AUTOMATIONS, Automation
+from pipekit._schedule import EMPTY_SCHEDULE, Schedule
+from pipekit.automation import MAX_AUTOMATIONS, Automation, Scheduled
 from pipekit.editing import default_pipeline
 from pipekit.errors import (
     AutomationLimitReached,
@@ -43,6 +44,7 @@ from pipekit.errors import (
     UnknownLead,
     UnknownLossReason,
     UnknownPipeline,
+    UnknownScheduledAction,
     UnknownStage,
 )
 from pipekit.lead import Lead, LossReason, positive_id
@@ -57,6 +59,9 @@ MAX_PIPELINES: Final = 50
 
 ByPipeline: TypeAlias = Mapping[int, tuple[Automation, ...]]
 """The automations of each pipeline that has any, by pipeline id, in creation order."""
+
+Watchers: TypeAlias = Mapping[tuple[int, int], tuple[Automation, ...]]
+"""The enabled automations watching each (pipeline id, stage id), in creation order."""
 
 LeadIds: TypeAlias = PersistentIndex[int]
 Bucket: TypeAlias = tuple[LeadIds, int]
@@ -139,6 +144,31 @@ def automations_by_pipeline(automations: Iterable[Automation]) -> ByPipeline:
     return {key: tuple(group) for key, group in groups.items()}
 
 
+def watchers_of(automations: Iterable[Automation]) -> Watchers:
+    """Return the enabled *automations* by the (pipeline id, stage id) of each stage they watch."""
+    groups: dict[tuple[int, int], list[Automation]] = {}
+    for automation in automations:
+        if automation.enabled:
+            for stage_id in automation.stage_ids:
+                groups.setdefault((automation.pipeline_id, stage_id), []).append(automation)
+    return {key: tuple(group) for key, group in groups.items()}
+
+
+def _to_schedule(value: Schedule | Iterable[Scheduled]) -> Schedule:
+    if isinstance(value, Schedule):
+        return value
+    items = tuple(value)
+    seen: set[int] = set()
+    for item in items:
+        require_type(item, Scheduled, "each scheduled action of a workspace")
+        if item.id in seen:
+            raise InvalidWorkspace(
+                "D6", f"two scheduled actions have the id {item.id}", ("scheduled", item.id, "id")
+            )
+        seen.add(item.id)
+    return Schedule(items) if items else EMPTY_SCHEDULE
+
+
 def _above(ids: Iterable[int]) -> int:
     return max(ids, default=0) + 1
 
@@ -152,9 +182,11 @@ class Workspace:
     shares its structure between revisions, so a command on one lead costs
     O(log n), never a copy of them all. ``revision`` counts the applied commands
     that changed something. ``automations`` are the Digital Pipeline's rules, in
-    creation order. The ``next_*_id`` counters give the ids of new leads,
-    pipelines, loss reasons and automations unless a command names one; they always stay above
-    every id in use, and default to one above the highest.
+    creation order; ``scheduled`` the actions they called for, by due time then id
+    (see :attr:`scheduled`). The ``next_*_id`` counters give the ids of new leads,
+    pipelines, loss reasons, automations and scheduled actions unless a command
+    names one; they always stay above every id in use, and default to one above
+    the highest.
     """
 
     pipelines: tuple[Pipeline, ...] = attrs.field(converter=_to_pipelines)
@@ -175,19 +207,56 @@ class Workspace:
     next_automation_id: int = attrs.field(
         default=attrs.Factory(lambda self: _above(a.id for a in self.automations), takes_self=True)
     )
+    # Built with ``scheduled=`` and read as the tuple :attr:`scheduled`; kept as a
+    # persistent structure, so that scheduling one more action copies one path.
+    _schedule: Schedule = attrs.field(
+        alias="scheduled",
+        default=EMPTY_SCHEDULE,
+        converter=_to_schedule,
+    )
+    next_scheduled_id: int = attrs.field(
+        default=attrs.Factory(lambda self: _above(self._schedule.ids()), takes_self=True)
+    )
     # Derived, kept so that a lead command costs O(log n): the pipeline ids in
     # order; for each pipeline, for each of its stages, the ids of the leads there
     # and their summed price; and how many leads give each loss reason.
     _pipeline_ids: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     _buckets: tuple[tuple[Bucket, ...], ...] = attrs.field(init=False, eq=False, repr=False)
     _reason_uses: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
-    # The automations again, by pipeline: what a lead change in a pipeline looks at.
+    # The automations again: by pipeline, by id, and the enabled ones by the
+    # stages they watch, which is what a lead change looks at.
     _by_pipeline: ByPipeline = attrs.field(init=False, eq=False, repr=False)
+    _automation_ids: Mapping[int, Automation] = attrs.field(init=False, eq=False, repr=False)
+    _watchers: Watchers = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check_workspace(self)
 
+    def __repr__(self) -> str:
+        # Each field by the name the constructor takes, so the repr evaluates back.
+        shown = (field.alias or field.name for field in attrs.fields(Workspace) if field.repr)
+        return "Workspace(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in shown) + ")"
+
     # -- queries ------------------------------------------------------------------
+
+    @property
+    def scheduled(self) -> tuple[Scheduled, ...]:
+        """The actions the automations called for, not yet done: by due time, then id.
+
+        Built once per workspace on first read, in O(n); what is due is cheaper to
+        ask :func:`~pipekit.due`, and one item :meth:`scheduled_action`.
+        """
+        return self._schedule.as_tuple()
+
+    def scheduled_action(self, scheduled_id: int) -> Scheduled:
+        """Return the scheduled action *scheduled_id*.
+
+        Raises :class:`~pipekit.UnknownScheduledAction` when there is none.
+        """
+        item = self._schedule.get(require_int(scheduled_id, "a scheduled action id"))
+        if item is None:
+            raise UnknownScheduledAction(scheduled_id)
+        return item
 
     @property
     def main_pipeline(self) -> Pipeline:
@@ -252,7 +321,10 @@ class Workspace:
 
     def automation(self, automation_id: int) -> Automation:
         """Return the automation *automation_id*, or raise :class:`~pipekit.UnknownAutomation`."""
-        return self.automations[self.automation_index(automation_id)]
+        automation = self._automation_ids.get(require_int(automation_id, "an automation id"))
+        if automation is None:
+            raise UnknownAutomation(automation_id)
+        return automation
 
     def automation_index(self, automation_id: int) -> int:
         """Return the position of the automation *automation_id* in :attr:`automations`."""
@@ -380,6 +452,37 @@ def _check_automations(workspace: Workspace) -> None:
                 ("automations",),
             )
     object.__setattr__(workspace, "_by_pipeline", by_pipeline)
+    object.__setattr__(workspace, "_automation_ids", {a.id: a for a in automations})
+    object.__setattr__(workspace, "_watchers", watchers_of(automations))
+    _check_scheduled(workspace)
+
+
+def _check_scheduled(workspace: Workspace) -> None:
+    """Check rule D6: scheduled actions belong to leads and automations that exist."""
+    leads = workspace.leads
+    automations = workspace._automation_ids
+    ids = workspace._schedule.ids()
+    for item in ids.values():
+        where = ("scheduled", item.id)
+        if item.lead_id not in leads:
+            raise InvalidWorkspace(
+                "D6",
+                f"scheduled action {item.id} is for lead {item.lead_id}, unknown",
+                (*where, "lead_id"),
+            )
+        if item.handed_over_at is None and item.automation_id not in automations:
+            raise InvalidWorkspace(
+                "D6",
+                f"scheduled action {item.id} waits on automation {item.automation_id}, unknown",
+                (*where, "automation_id"),
+            )
+    counter = workspace.next_scheduled_id
+    if require_int(counter, "the next scheduled action id") <= max(ids, default=0):
+        raise InvalidWorkspace(
+            "D6",
+            f"the next scheduled action id {counter} must be above every scheduled action id",
+            ("next_scheduled_id",),
+        )
 
 
 def _check_lead(
@@ -601,6 +704,8 @@ def trusted_workspace(
     reason_uses: tuple[int, ...] | None = None,
     automations: tuple[Automation, ...] | None = None,
     next_automation_id: int | None = None,
+    schedule: Schedule | None = None,
+    next_scheduled_id: int | None = None,
 ) -> Workspace:
     """Return a copy of *workspace* with the given parts replaced, checking nothing.
 
@@ -635,13 +740,23 @@ def trusted_workspace(
     if automations is None:
         set_field(result, "automations", w.automations)
         set_field(result, "_by_pipeline", w._by_pipeline)
+        set_field(result, "_automation_ids", w._automation_ids)
+        set_field(result, "_watchers", w._watchers)
     else:
         set_field(result, "automations", automations)
         set_field(result, "_by_pipeline", automations_by_pipeline(automations))
+        set_field(result, "_automation_ids", {a.id: a for a in automations})
+        set_field(result, "_watchers", watchers_of(automations))
     set_field(
         result,
         "next_automation_id",
         w.next_automation_id if next_automation_id is None else next_automation_id,
+    )
+    set_field(result, "_schedule", w._schedule if schedule is None else schedule)
+    set_field(
+        result,
+        "next_scheduled_id",
+        w.next_scheduled_id if next_scheduled_id is None else next_scheduled_id,
     )
     return result
 
@@ -674,4 +789,38 @@ def with_leads(
     set_field(result, "automations", workspace.automations)
     set_field(result, "next_automation_id", workspace.next_automation_id)
     set_field(result, "_by_pipeline", workspace._by_pipeline)
+    set_field(result, "_automation_ids", workspace._automation_ids)
+    set_field(result, "_watchers", workspace._watchers)
+    set_field(result, "_schedule", workspace._schedule)
+    set_field(result, "next_scheduled_id", workspace.next_scheduled_id)
+    return result
+
+
+def with_schedule(
+    workspace: Workspace, schedule: Schedule, next_scheduled_id: int, revision: int
+) -> Workspace:
+    """Return a copy of *workspace* with changed scheduled actions, checking nothing.
+
+    Like :func:`with_leads`, the path every scheduling event takes.
+    """
+    result = object.__new__(Workspace)
+    set_field = object.__setattr__
+    set_field(result, "pipelines", workspace.pipelines)
+    set_field(result, "main_pipeline_id", workspace.main_pipeline_id)
+    set_field(result, "leads", workspace.leads)
+    set_field(result, "loss_reasons", workspace.loss_reasons)
+    set_field(result, "revision", revision)
+    set_field(result, "next_pipeline_id", workspace.next_pipeline_id)
+    set_field(result, "next_lead_id", workspace.next_lead_id)
+    set_field(result, "next_loss_reason_id", workspace.next_loss_reason_id)
+    set_field(result, "_pipeline_ids", workspace._pipeline_ids)
+    set_field(result, "_buckets", workspace._buckets)
+    set_field(result, "_reason_uses", workspace._reason_uses)
+    set_field(result, "automations", workspace.automations)
+    set_field(result, "next_automation_id", workspace.next_automation_id)
+    set_field(result, "_by_pipeline", workspace._by_pipeline)
+    set_field(result, "_automation_ids", workspace._automation_ids)
+    set_field(result, "_watchers", workspace._watchers)
+    set_field(result, "_schedule", schedule)
+    set_field(result, "next_scheduled_id", next_scheduled_id)
     return result

@@ -1,0 +1,367 @@
+"""The scheduled actions of a workspace, kept so that each change costs O(log n).
+
+A workspace may hold a million scheduled actions, so adding or removing one must
+not copy them all, and finding what is due must not scan them all.
+:class:`Schedule` keeps the items waiting to be carried out or handed over in a
+persistent B+ tree ordered by (due time, id), the items handed over in another,
+and three :class:`~pipekit._index.PersistentIndex` maps: by id, by lead, and the
+waiting ids by automation. Each change copies one path of each and shares the rest.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from heapq import merge
+from operator import attrgetter
+from typing import Any, Final, TypeAlias, final
+
+import attrs
+
+from pipekit._index import PersistentIndex
+from pipekit.automation import Scheduled
+
+__all__ = ["EMPTY_SCHEDULE", "Schedule", "time_key"]
+
+Key: TypeAlias = tuple[int, int]
+"""Where an item sorts: its due time in microseconds since the epoch, then its id."""
+
+Node: TypeAlias = tuple[tuple[Any, ...], tuple[Any, ...]]
+"""A leaf: (keys, items). A branch: (the last key of each child, children)."""
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+_MAX: Final = 64
+"""The most entries a node holds before it splits in two."""
+_EMPTY_NODE: Final[Node] = ((), ())
+
+
+def time_key(moment: datetime) -> int:
+    """Return the aware *moment* in whole microseconds since the epoch, whatever its offset."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _key(item: Scheduled) -> Key:
+    return (time_key(item.due_at), item.id)
+
+
+# -- a persistent B+ tree -------------------------------------------------------------
+# Leaves hold sorted keys and their items; a branch holds, for each child, the last
+# key below it. Nodes split when they pass _MAX entries and are dropped when empty;
+# they are never merged, so a tree is only ever as deep as it was at its largest.
+
+
+@final
+class _Tree:
+    __slots__ = ("height", "root")
+
+    def __init__(self, root: Node = _EMPTY_NODE, height: int = 0) -> None:
+        self.root = root
+        self.height = height
+
+    @classmethod
+    def build(cls, pairs: list[tuple[Key, Scheduled]]) -> _Tree:
+        """Return the tree of *pairs*, sorted by key with no key twice."""
+        half = _MAX // 2
+        nodes: list[Node] = [
+            (
+                tuple(key for key, _ in pairs[start : start + half]),
+                tuple(item for _, item in pairs[start : start + half]),
+            )
+            for start in range(0, len(pairs), half)
+        ]
+        height = 0
+        while len(nodes) > 1:
+            nodes = [
+                (tuple(node[0][-1] for node in group), tuple(group))
+                for group in (nodes[start : start + half] for start in range(0, len(nodes), half))
+            ]
+            height += 1
+        return cls(nodes[0] if nodes else _EMPTY_NODE, height)
+
+    def with_item(self, key: Key, item: Scheduled) -> _Tree:
+        parts = _insert(self.root, self.height, key, item)
+        if len(parts) == 1:
+            return _Tree(parts[0], self.height)
+        left, right = parts
+        return _Tree(((left[0][-1], right[0][-1]), (left, right)), self.height + 1)
+
+    def without(self, key: Key) -> _Tree:
+        root = _remove(self.root, self.height, key)
+        height = self.height
+        if root is None:
+            return _Tree()
+        while height and len(root[1]) == 1:
+            root, height = root[1][0], height - 1
+        return _Tree(root, height)
+
+    def items(self) -> Iterator[tuple[Key, Scheduled]]:
+        return _walk(self.root, self.height)
+
+    def until(self, bound: int) -> Iterator[Scheduled]:
+        """Yield the items due at most at the time key *bound*, in order."""
+        for key, item in _walk(self.root, self.height):
+            if key[0] > bound:
+                return
+            yield item
+
+
+def _insert(node: Node, height: int, key: Key, item: Scheduled) -> tuple[Node, ...]:
+    keys, entries = node
+    index = bisect_left(keys, key)
+    if height == 0:
+        keys = (*keys[:index], key, *keys[index:])
+        entries = (*entries[:index], item, *entries[index:])
+    else:
+        index = min(index, len(keys) - 1)  # past every key: into the last child
+        parts = _insert(entries[index], height - 1, key, item)
+        if len(parts) == 1:
+            lasts: tuple[Key, ...] = (parts[0][0][-1],)
+        else:
+            lasts = (parts[0][0][-1], parts[1][0][-1])
+        keys = keys[:index] + lasts + keys[index + 1 :]
+        entries = entries[:index] + parts + entries[index + 1 :]
+    if len(keys) <= _MAX:
+        return ((keys, entries),)
+    half = len(keys) // 2
+    return ((keys[:half], entries[:half]), (keys[half:], entries[half:]))
+
+
+def _remove(node: Node, height: int, key: Key) -> Node | None:
+    """Return *node* without *key* (which it holds), or ``None`` when nothing is left."""
+    keys, entries = node
+    index = bisect_left(keys, key)
+    if height == 0:
+        if len(keys) == 1:
+            return None
+        return (keys[:index] + keys[index + 1 :], entries[:index] + entries[index + 1 :])
+    child = _remove(entries[index], height - 1, key)
+    if child is None:
+        if len(keys) == 1:
+            return None
+        return (keys[:index] + keys[index + 1 :], entries[:index] + entries[index + 1 :])
+    keys = (*keys[:index], child[0][-1], *keys[index + 1 :])
+    return (keys, (*entries[:index], child, *entries[index + 1 :]))
+
+
+def _walk(node: Node, height: int) -> Iterator[tuple[Key, Scheduled]]:
+    if height == 0:
+        yield from zip(node[0], node[1], strict=True)
+    else:
+        for child in node[1]:
+            yield from _walk(child, height - 1)
+
+
+# -- groups -----------------------------------------------------------------------------
+
+
+@final
+class _Group:
+    """The ids of the items of one lead (a tuple: a lead has few) or one automation (a set)."""
+
+    __slots__ = ("ids", "key")
+
+    def __init__(self, key: int, ids: Any) -> None:
+        self.key = key
+        self.ids = ids
+
+
+_group_key: Final = attrgetter("key")
+_item_key: Final = attrgetter("id")
+_NO_IDS: Final[PersistentIndex[int]] = PersistentIndex()
+
+
+def _joined(groups: PersistentIndex[_Group], key: int, item_id: int) -> PersistentIndex[_Group]:
+    group = groups.get(key)
+    ids = _NO_IDS if group is None else group.ids
+    return groups.with_value(_Group(key, ids.with_value(item_id)))
+
+
+def _left(groups: PersistentIndex[_Group], key: int, item_id: int) -> PersistentIndex[_Group]:
+    ids = groups[key].ids.without(item_id)  # the item is in the schedule, so its group is
+    return groups.with_value(_Group(key, ids)) if ids else groups.without(key)
+
+
+def _lead_joined(
+    groups: PersistentIndex[_Group], key: int, item_id: int
+) -> PersistentIndex[_Group]:
+    group = groups.get(key)
+    return groups.with_value(_Group(key, (item_id,) if group is None else (*group.ids, item_id)))
+
+
+def _lead_left(groups: PersistentIndex[_Group], key: int, item_id: int) -> PersistentIndex[_Group]:
+    ids = tuple(other for other in groups[key].ids if other != item_id)
+    return groups.with_value(_Group(key, ids)) if ids else groups.without(key)
+
+
+def _grouped(pairs: Iterable[tuple[int, int]], *, as_set: bool) -> PersistentIndex[_Group]:
+    """Return the groups of (key, item id) *pairs*, built at once."""
+    members: dict[int, list[int]] = {}
+    for key, item_id in pairs:
+        members.setdefault(key, []).append(item_id)
+    return PersistentIndex(
+        _group_key,
+        (
+            _Group(key, PersistentIndex(values=iter(ids)) if as_set else tuple(ids))
+            for key, ids in members.items()
+        ),
+    )
+
+
+# -- the schedule -----------------------------------------------------------------------
+
+
+@final
+class Schedule:
+    """A workspace's scheduled actions: an immutable value, changed by copying one path.
+
+    Iterating gives every item by (due time, id); :meth:`due` only the waiting
+    ones up to a time. Two schedules are equal when they hold equal items.
+    """
+
+    __slots__ = ("_by_automation", "_by_id", "_by_lead", "_handed", "_tuple", "_waiting")
+
+    _waiting: _Tree
+    _handed: _Tree
+    _by_id: PersistentIndex[Scheduled]
+    _by_lead: PersistentIndex[_Group]
+    _by_automation: PersistentIndex[_Group]
+    _tuple: tuple[Scheduled, ...] | None
+
+    def __init__(self, items: Iterable[Scheduled] = ()) -> None:
+        """Hold *items*, whose ids must be distinct (the workspace checks it first)."""
+        items = tuple(items)
+        waiting = sorted((_key(item), item) for item in items if item.handed_over_at is None)
+        handed = sorted((_key(item), item) for item in items if item.handed_over_at is not None)
+        self._waiting = _Tree.build(waiting)
+        self._handed = _Tree.build(handed)
+        self._by_id = PersistentIndex(_item_key, iter(items))
+        self._by_lead = _grouped(((item.lead_id, item.id) for item in items), as_set=False)
+        self._by_automation = _grouped(
+            ((item.automation_id, item.id) for item in items if item.handed_over_at is None),
+            as_set=True,
+        )
+        self._tuple = None
+
+    def _evolve(
+        self,
+        waiting: _Tree,
+        handed: _Tree,
+        by_id: PersistentIndex[Scheduled],
+        by_lead: PersistentIndex[_Group],
+        by_automation: PersistentIndex[_Group],
+    ) -> Schedule:
+        result = object.__new__(Schedule)
+        result._waiting = waiting
+        result._handed = handed
+        result._by_id = by_id
+        result._by_lead = by_lead
+        result._by_automation = by_automation
+        result._tuple = None
+        return result
+
+    # -- reading --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Scheduled]:
+        return iter(self.as_tuple())
+
+    def as_tuple(self) -> tuple[Scheduled, ...]:
+        """Return every item by (due time, id), built once per schedule."""
+        if self._tuple is None:
+            pairs = merge(self._waiting.items(), self._handed.items(), key=_first)
+            self._tuple = tuple(item for _, item in pairs)
+        return self._tuple
+
+    def get(self, item_id: int) -> Scheduled | None:
+        """Return the item *item_id*, or ``None``."""
+        return self._by_id.get(item_id)
+
+    def ids(self) -> PersistentIndex[Scheduled]:
+        """Return every item, by id."""
+        return self._by_id
+
+    def of_lead(self, lead_id: int) -> tuple[Scheduled, ...]:
+        """Return the items of the lead *lead_id*, by id."""
+        group = self._by_lead.get(lead_id)
+        if group is None:
+            return ()
+        by_id = self._by_id
+        return tuple(by_id[item_id] for item_id in group.ids)
+
+    def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
+        """Return the items of *automation_id* not handed over, by id."""
+        group = self._by_automation.get(automation_id)
+        if group is None:
+            return ()
+        by_id = self._by_id
+        return tuple(by_id[item_id] for item_id in sorted(group.ids))
+
+    def due(self, bound: int) -> Iterator[Scheduled]:
+        """Yield the items not handed over due at most at *bound* (a :func:`time_key`), in order."""
+        return self._waiting.until(bound)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        return self is other or (len(self) == len(other) and self._by_id == other._by_id)
+
+    def __hash__(self) -> int:
+        return hash(self._by_id)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Schedule, (self.as_tuple(),))
+
+    def __repr__(self) -> str:
+        return f"Schedule({self.as_tuple()!r})"
+
+    # -- changing -------------------------------------------------------------------
+
+    def with_item(self, item: Scheduled) -> Schedule:
+        """Return a schedule that also holds *item*, a new waiting item with a fresh id."""
+        return self._evolve(
+            self._waiting.with_item(_key(item), item),
+            self._handed,
+            self._by_id.with_value(item),
+            _lead_joined(self._by_lead, item.lead_id, item.id),
+            _joined(self._by_automation, item.automation_id, item.id),
+        )
+
+    def handed_over(self, item: Scheduled, at: datetime) -> Schedule:
+        """Return a schedule where the waiting *item* is handed over at *at*."""
+        key = _key(item)
+        handed = attrs.evolve(item, handed_over_at=at)
+        return self._evolve(
+            self._waiting.without(key),
+            self._handed.with_item(key, handed),
+            self._by_id.with_value(handed),
+            self._by_lead,
+            _left(self._by_automation, item.automation_id, item.id),
+        )
+
+    def without(self, item: Scheduled) -> Schedule:
+        """Return a schedule without *item*, which it holds."""
+        key = _key(item)
+        if item.handed_over_at is None:
+            waiting, handed = self._waiting.without(key), self._handed
+            by_automation = _left(self._by_automation, item.automation_id, item.id)
+        else:
+            waiting, handed = self._waiting, self._handed.without(key)
+            by_automation = self._by_automation
+        return self._evolve(
+            waiting,
+            handed,
+            self._by_id.without(item.id),
+            _lead_left(self._by_lead, item.lead_id, item.id),
+            by_automation,
+        )
+
+
+def _first(pair: tuple[Key, Scheduled]) -> Key:
+    return pair[0]
+
+
+EMPTY_SCHEDULE: Final = Schedule()

@@ -1,0 +1,225 @@
+"""Schedule: the persistent store of scheduled actions, held to a sorted list's laws.
+
+Every test runs the schedule beside a naive model: a dict of items by id,
+sorted by (due time, id) whenever it is read. Due times come in several UTC
+offsets, so the order is by instant, not by wall-clock text.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from pipekit import HostAction, MoveTo, Scheduled
+from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
+
+START = datetime(2026, 12, 1, tzinfo=UTC)
+ZONES = (UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30)))
+EMAIL = HostAction("send_email")
+
+
+def item(
+    item_id: int, minutes: int, *, lead_id: int = 1, automation_id: int = 1, zone: int = 0
+) -> Scheduled:
+    due_at = (START + timedelta(minutes=minutes)).astimezone(ZONES[zone])
+    return Scheduled(item_id, automation_id, lead_id, due_at, EMAIL)
+
+
+def in_order(items: list[Scheduled]) -> tuple[Scheduled, ...]:
+    return tuple(sorted(items, key=lambda i: (i.due_at, i.id)))
+
+
+class TestTimeKey:
+    def test_counts_microseconds_since_the_epoch(self) -> None:
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        assert time_key(epoch + timedelta(seconds=1, microseconds=5)) == 1_000_005
+
+    def test_is_the_same_for_one_instant_in_any_offset(self) -> None:
+        moment = START + timedelta(hours=7)
+        assert {time_key(moment.astimezone(zone)) for zone in ZONES} == {time_key(moment)}
+
+    def test_orders_before_the_epoch_too(self) -> None:
+        early = datetime(1900, 1, 1, tzinfo=UTC)
+        assert time_key(early) < 0 < time_key(START)
+
+
+class TestSchedule:
+    def test_starts_empty(self) -> None:
+        assert len(EMPTY_SCHEDULE) == 0
+        assert EMPTY_SCHEDULE.as_tuple() == ()
+        assert tuple(EMPTY_SCHEDULE.due(time_key(START))) == ()
+
+    def test_reads_items_by_due_time_then_id(self) -> None:
+        items = [item(3, 10), item(1, 20), item(2, 10, zone=1), item(4, 5, zone=2)]
+        schedule = Schedule(items)
+        assert [i.id for i in schedule] == [4, 2, 3, 1]
+        assert schedule.as_tuple() is schedule.as_tuple()  # built once
+
+    def test_due_stops_at_the_bound_and_skips_handed_over(self) -> None:
+        schedule = Schedule([item(1, 0), item(2, 10), item(3, 20)])
+        schedule = schedule.handed_over(schedule.get(1) or item(1, 0), START)
+        due = tuple(schedule.due(time_key(START + timedelta(minutes=10))))
+        assert [i.id for i in due] == [2]
+
+    def test_hand_over_keeps_the_item_and_stamps_it(self) -> None:
+        schedule = Schedule([item(1, 0, automation_id=7)])
+        handed = schedule.handed_over(item(1, 0, automation_id=7), START)
+        assert handed.get(1) == Scheduled(1, 7, 1, START, EMAIL, handed_over_at=START)
+        assert handed.waiting_of(7) == ()
+        assert schedule.waiting_of(7) == (item(1, 0, automation_id=7),)  # unchanged
+
+    def test_groups_by_lead_and_by_automation(self) -> None:
+        items = [
+            item(1, 0, lead_id=5, automation_id=1),
+            item(2, 0, lead_id=5, automation_id=2),
+            item(3, 0, lead_id=6, automation_id=1),
+        ]
+        schedule = Schedule(items)
+        assert [i.id for i in schedule.of_lead(5)] == [1, 2]
+        assert [i.id for i in schedule.waiting_of(1)] == [1, 3]
+        assert schedule.of_lead(9) == ()
+        assert schedule.waiting_of(9) == ()
+        rest = schedule.without(items[0]).without(items[1])
+        assert rest.of_lead(5) == ()
+        assert [i.id for i in rest.waiting_of(1)] == [3]
+
+    def test_removes_a_handed_over_item(self) -> None:
+        schedule = Schedule([item(1, 0), item(2, 0)])
+        handed = schedule.handed_over(item(1, 0), START)
+        rest = handed.without(handed.get(1) or item(1, 0))
+        assert rest.as_tuple() == (item(2, 0),)
+
+    def test_equal_when_the_items_are(self) -> None:
+        items = [item(i, i % 5) for i in range(1, 50)]
+        built = Schedule(items)
+        grown = EMPTY_SCHEDULE
+        for one in reversed(items):
+            grown = grown.with_item(one)
+        assert built == grown
+        assert hash(built) == hash(grown)
+        assert built != built.without(items[0])
+        assert built.__eq__(items) is NotImplemented
+
+    def test_pickles_and_reprs_as_its_items(self) -> None:
+        schedule = Schedule([item(1, 0), item(2, 5)])
+        assert pickle.loads(pickle.dumps(schedule)) == schedule
+        assert repr(schedule) == f"Schedule({schedule.as_tuple()!r})"
+
+    def test_holds_moves_too(self) -> None:
+        move = Scheduled(1, 1, 1, START, MoveTo(145))
+        assert Schedule([move]).as_tuple() == (move,)
+
+
+@settings(deadline=None, max_examples=15)
+@given(st.randoms(use_true_random=False), st.integers(0, 6000))
+def test_a_large_schedule_matches_a_sorted_list(rng: random.Random, size: int) -> None:
+    """Grow one deep enough to split branches, then take most of it away again."""
+    items = [item(i, rng.randrange(500), zone=rng.randrange(3)) for i in range(1, size + 1)]
+    schedule = EMPTY_SCHEDULE
+    for one in items:
+        schedule = schedule.with_item(one)
+    assert schedule.as_tuple() == in_order(items)
+    assert Schedule(items) == schedule
+    bound = rng.randrange(500)
+    due = tuple(schedule.due(time_key(START + timedelta(minutes=bound))))
+    assert due == tuple(i for i in in_order(items) if i.due_at <= START + timedelta(minutes=bound))
+    rng.shuffle(items)
+    keep = items[: size // 10]
+    for one in items[size // 10 :]:
+        schedule = schedule.without(one)
+    assert schedule.as_tuple() == in_order(keep)
+    assert len(schedule) == len(keep)
+
+
+class ScheduleMachine(RuleBasedStateMachine):
+    """A schedule beside a dict of its items: every change, then every read, agree."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.schedule = EMPTY_SCHEDULE
+        self.model: dict[int, Scheduled] = {}
+        self.next_id = 1
+
+    @rule(
+        minutes=st.integers(-30, 30),
+        lead_id=st.integers(1, 4),
+        automation_id=st.integers(1, 3),
+        zone=st.integers(0, 2),
+    )
+    def add(self, minutes: int, lead_id: int, automation_id: int, zone: int) -> None:
+        new = item(self.next_id, minutes, lead_id=lead_id, automation_id=automation_id, zone=zone)
+        self.next_id += 1
+        before = self.schedule
+        self.schedule = self.schedule.with_item(new)
+        self.model[new.id] = new
+        assert new.id not in before.ids()  # the old one did not change
+
+    @precondition(lambda self: any(i.handed_over_at is None for i in self.model.values()))
+    @rule(data=st.data())
+    def hand_over(self, data: st.DataObject) -> None:
+        waiting = sorted(i for i, one in self.model.items() if one.handed_over_at is None)
+        chosen = self.model[data.draw(st.sampled_from(waiting))]
+        self.schedule = self.schedule.handed_over(chosen, START)
+        self.model[chosen.id] = Scheduled(
+            chosen.id,
+            chosen.automation_id,
+            chosen.lead_id,
+            chosen.due_at,
+            chosen.action,
+            handed_over_at=START,
+        )
+
+    @precondition(lambda self: bool(self.model))
+    @rule(data=st.data())
+    def remove(self, data: st.DataObject) -> None:
+        chosen = self.model.pop(data.draw(st.sampled_from(sorted(self.model))))
+        self.schedule = self.schedule.without(chosen)
+
+    @invariant()
+    def reads_agree(self) -> None:
+        items = list(self.model.values())
+        assert self.schedule.as_tuple() == in_order(items)
+        assert len(self.schedule) == len(items)
+        for one in items:
+            assert self.schedule.get(one.id) == one
+        for lead_id in range(1, 5):
+            expected = tuple(sorted((i for i in items if i.lead_id == lead_id), key=_id))
+            assert self.schedule.of_lead(lead_id) == expected
+        for automation_id in range(1, 4):
+            waiting = (
+                i for i in items if i.automation_id == automation_id and i.handed_over_at is None
+            )
+            assert self.schedule.waiting_of(automation_id) == tuple(sorted(waiting, key=_id))
+        for minutes in (-31, 0, 31):
+            bound = START + timedelta(minutes=minutes)
+            expected_due = tuple(
+                i for i in in_order(items) if i.handed_over_at is None and i.due_at <= bound
+            )
+            assert tuple(self.schedule.due(time_key(bound))) == expected_due
+
+    @invariant()
+    def equals_a_schedule_built_at_once(self) -> None:
+        assert self.schedule == Schedule(self.model.values())
+
+
+def _id(one: Scheduled) -> int:
+    return one.id
+
+
+TestScheduleMachine = ScheduleMachine.TestCase
+
+
+@pytest.mark.parametrize("size", [0, 1, 64, 65, 2049])
+def test_build_then_remove_everything_leaves_an_empty_schedule(size: int) -> None:
+    items = [item(i, i) for i in range(1, size + 1)]
+    schedule = Schedule(items)
+    for one in items:
+        schedule = schedule.without(one)
+    assert schedule == EMPTY_SCHEDULE
+    assert schedule.as_tuple() == ()
