@@ -16,11 +16,15 @@ scheduling events it expects, which the real events must match one for one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import itertools
+import signal
+import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, TypedDict, cast
 
@@ -1022,6 +1026,32 @@ def raised(action: Callable[[], object]) -> Exception | None:
     return None
 
 
+@contextlib.contextmanager
+def returning_within(seconds: float) -> Iterator[None]:
+    """Fail the step, rather than hang the run, if the block takes longer than *seconds*.
+
+    ``RunDue`` must always end; a broken loop rule would make it run forever. Where
+    there is no interval timer (Windows, or off the main thread) the block just runs.
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise AssertionError(f"apply did not return within {seconds} s: RunDue must always end")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def told(events: Sequence[Event], *, moves: bool) -> list[tuple[object, ...]]:
     """The scheduling events among *events* in the form the model writes them down.
 
@@ -1236,7 +1266,8 @@ class WorkspaceMachine(RuleBasedStateMachine):
                 f"{command!r}: the model refuses it with {model.__name__}, apply {got}"
             )
             return
-        applied = apply(before, command, at=at, expected_revision=expected)
+        with returning_within(10):  # RunDue terminates (D8)
+            applied = apply(before, command, at=at, expected_revision=expected)
         self.model, self.workspace = model, applied.workspace
         self.observed = observe(applied.workspace)
         changed = without_revision(self.observed) != without_revision(before_state)
@@ -1283,8 +1314,6 @@ class WorkspaceMachine(RuleBasedStateMachine):
                 # Just after the cancellation of the item that would have looped.
                 assert self.ended.get(event.scheduled_id) == "ActionCancelled", event
                 note("RunDue stopped a loop")
-            if isinstance(event, SCHEDULING_EVENTS):
-                note(f"DEV {type(event).__name__} by {type(command).__name__}")
             self.replayed = evolve(self.replayed, event)
             self.events.append(event)
         # Replay equals apply, step by step.
@@ -1806,6 +1835,11 @@ class WorkspaceMachine(RuleBasedStateMachine):
         handed = {item.id for item in self.workspace.scheduled if item.handed_over_at is not None}
         assert waiting | handed == self.born - set(self.ended)
         assert handed == self.handed - set(self.ended)
+        for item in self.workspace.scheduled:
+            assert self.workspace.scheduled_action(item.id) is item
+        for item_id in sorted(self.ended)[-2:]:
+            error = raised(functools.partial(self.workspace.scheduled_action, item_id))
+            assert type(error) is UnknownScheduledAction
 
     def teardown(self) -> None:
         # The whole log, replayed at once from where the run started, gives the workspace.

@@ -569,6 +569,8 @@ _DELAYS: Final = st.sampled_from(
         timedelta(seconds=-1),
     ]
 )
+# Kommo's default first: it fires on creation and on moves in alike.
+_TRIGGERS: Final = st.sampled_from([Trigger.ENTERED, *Trigger])
 _VALID_DELAYS: Final = _DELAYS.filter(lambda delay: delay >= timedelta(0))
 _BOUNDS: Final = st.sampled_from([None, None, None, 0, 500, 10**6])
 
@@ -627,10 +629,19 @@ def update_automation_commands(draw: st.DrawFn, workspace: Workspace) -> UpdateA
 def new_automations(draw: st.DrawFn, workspace: Workspace) -> AddAutomation:
     """``AddAutomation`` that *workspace* accepts, unless its pipeline holds 100 already.
 
-    It watches one or two stages of its pipeline (incoming leads only for a host
+    It watches one to three stages of its pipeline (incoming leads only for a host
     action) and a move targets a stage that is not incoming leads, mostly in its
-    own pipeline; no delay more often than not, so that ``RunDue`` runs into loops.
+    own pipeline; no delay more often than not. Now and then it closes a loop: it
+    moves leads back from where an existing move sends them, with no delay, so that
+    ``RunDue`` meets loops.
     """
+    moves = [a for a in workspace.automations if a.target is not None and a.enabled]
+    if moves and draw(st.integers(0, 3)) == 0:
+        move = draw(st.sampled_from(moves))
+        assert move.target is not None
+        back = MoveTo(move.stage_ids[0], pipeline_id=move.pipeline_id)
+        trigger = draw(st.sampled_from([Trigger.ENTERED, Trigger.MOVED_IN]))
+        return AddAutomation(move.target[0], (move.target[1],), trigger, back)
     pipeline = draw(st.sampled_from(workspace.pipelines))
     if draw(st.booleans()):
         action: MoveTo | HostAction = draw(_HOST_ACTIONS)
@@ -642,13 +653,13 @@ def new_automations(draw: st.DrawFn, workspace: Workspace) -> AddAutomation:
         target = draw(st.sampled_from(targets))
         action = MoveTo(target.id, pipeline_id=None if elsewhere is None else elsewhere.id)
         watchable = [stage for stage in pipeline.stages if stage.kind is not StageKind.INCOMING]
-    watched = draw(st.lists(st.sampled_from(watchable), min_size=1, max_size=2, unique=True))
+    watched = draw(st.lists(st.sampled_from(watchable), min_size=1, max_size=3, unique=True))
     # No bound, or bounds in order (an unset one sorts as 0).
     low, high = sorted([draw(_BOUNDS), draw(_BOUNDS)], key=lambda bound: bound or 0)
     return AddAutomation(
         pipeline.id,
         tuple(stage.id for stage in watched),
-        draw(st.sampled_from(Trigger)),
+        draw(_TRIGGERS),
         action,
         delay=draw(_VALID_DELAYS),
         min_price=low,
@@ -680,11 +691,14 @@ def scheduled_ids(workspace: Workspace) -> st.SearchStrategy[int]:
     Only a handed-over item can be reported on, so the others are the wrong ids a
     host might send: one still waiting, one completed, failed or cancelled since.
     """
-    handed = [item.id for item in workspace.scheduled if item.handed_over_at is not None]
-    waiting = [item.id for item in workspace.scheduled if item.handed_over_at is None]
+    handed = sorted(item.id for item in workspace.scheduled if item.handed_over_at is not None)
+    waiting = {
+        type(item.action): item.id for item in workspace.scheduled if item.handed_over_at is None
+    }
     known = sorted(item.id for item in workspace.scheduled)
-    wrong = [*sorted(waiting)[:2], *_unknown(known, workspace.next_scheduled_id)]
-    return _mostly(sorted(handed), wrong)
+    # A host action not handed over yet, and a move, which never is.
+    wrong = [*sorted(waiting.values()), *_unknown(known, workspace.next_scheduled_id)]
+    return _mostly(handed, wrong)
 
 
 def run_due_commands(workspace: Workspace) -> st.SearchStrategy[RunDue]:
@@ -824,8 +838,10 @@ _GROWING_KINDS: Final = st.sampled_from(
         AddLossReason,
         AddAutomation,
         AddAutomation,
-        # Twice as often, so that items get handed over for the reports to act on.
-        RunDue,
+        # More often, so that items get handed over and reported on.
+        *[RunDue] * 2,
+        CompleteAction,
+        FailAction,
     ]
 )
 
@@ -908,7 +924,7 @@ def histories(draw: st.DrawFn, max_steps: int = 15) -> History:
         run(CreatePipeline(f"Pipeline {number}", incoming=with_incoming))
     for number in range(1, draw(st.integers(0, 3)) + 1):
         run(AddLossReason(f"Reason {number}"))
-    for _ in range(draw(st.integers(0, 3))):
+    for _ in range(draw(st.integers(0, 4))):
         run(draw(new_automations(workspace)))
     for _ in range(draw(st.integers(0, 12))):
         run(draw(new_leads(workspace)))

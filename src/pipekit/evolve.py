@@ -646,7 +646,8 @@ def _check_no_waiting(workspace: Workspace, event_name: str, automation_id: int)
 def _action_scheduled(workspace: Workspace, event: ActionScheduled) -> Workspace:
     item = event.scheduled
     schedule = workspace._schedule
-    if schedule.get(item.id) is not None:
+    # An id at or above the counter is free: only a lower one needs looking up.
+    if item.id < workspace.next_scheduled_id and schedule.get(item.id) is not None:
         raise InvalidEvent("ActionScheduled", f"scheduled action {item.id} exists already")
     if item.handed_over_at is not None:
         raise InvalidEvent("ActionScheduled", "an action is scheduled before it is handed over")
