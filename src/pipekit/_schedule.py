@@ -290,7 +290,7 @@ class Schedule:
         if group is None:
             return ()
         by_id = self._by_id
-        return tuple(by_id[item_id] for item_id in group.ids)
+        return tuple(by_id[item_id] for item_id in sorted(group.ids))
 
     def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
         """Return the items of *automation_id* not handed over, by id."""

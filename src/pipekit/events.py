@@ -381,7 +381,7 @@ class AutomationLoopStopped(_Event):
     """Within one run, a lead came back to an automation it had passed: that action was cancelled.
 
     ``automation_ids`` are the automations the lead passed through in that run, in
-    order; the first of them is the one it came back to.
+    the order they ran; the stopped item's automation is one of them.
     """
 
     scheduled_id: int
