@@ -61,7 +61,8 @@ def with_stage_named(name: str) -> Workspace:
 
 def to_cells(line: str) -> list[str]:
     """*line* as terminal cells: a wide character takes two (the second empty), and a
-    zero-width one joins the next cell (the last, at the end of the line)."""
+    zero-width one joins the next cell. Zero-width ones at the end of the line make a cell
+    of their own, where the next character would be: they may be all of a column's line."""
     cells: list[str] = []
     pending = ""
     for char in line:
@@ -73,10 +74,7 @@ def to_cells(line: str) -> list[str]:
         cells.extend([""] * (size - 1))
         pending = ""
     if pending:
-        if cells:
-            cells[-1] += pending
-        else:
-            cells.append(pending)
+        cells.append(pending)
     return cells
 
 
@@ -289,6 +287,16 @@ class TestLeads:
             "Globex renewal",
             "  4,800 (id 2)",
         ]
+
+    def test_a_name_of_only_a_zero_width_character_stays_in_its_column(self) -> None:
+        # A soft hyphen takes no cell: the line ends where Negotiation's column starts.
+        workspace = run(new_workspace(), CreateLead("\xad", stage_id=NEGOTIATION))
+        board = render_board(workspace, 1, width=30, color=False, leads=True)
+        assert "\n" + " " * 16 + "\xad\n" in board
+        _header, bands = read_board(board)
+        offer, negotiation = bands[1]
+        assert offer.lines[5:] == ()
+        assert negotiation.lines[4:] == ("-" * 14, "\xad", "  0 (id 1)")
 
     def test_lists_no_leads_unless_asked(self) -> None:
         assert "ACME" not in render_board(sales(), 1, width=80, color=False)
