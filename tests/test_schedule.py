@@ -111,6 +111,25 @@ class TestSchedule:
         assert pickle.loads(pickle.dumps(schedule)) == schedule
         assert repr(schedule) == f"Schedule({schedule.as_tuple()!r})"
 
+    def test_an_id_removed_and_added_again_is_held_once(self) -> None:
+        first = item(2, 10)
+        schedule = Schedule([item(1, 0), first]).without(first)
+        again = item(2, 10, lead_id=3)  # the same key, another item
+        schedule = schedule.with_item(again)
+        assert schedule.as_tuple() == (item(1, 0), again)
+        assert tuple(schedule.due(time_key(START + timedelta(minutes=10)))) == (item(1, 0), again)
+        assert schedule == Schedule([item(1, 0), again])
+
+    def test_an_item_removed_while_waiting_is_dropped_once_it_reaches_the_front(self) -> None:
+        items = [item(i, i) for i in range(1, 5)]
+        schedule = Schedule(items)
+        for one in items[1:3]:
+            schedule = schedule.without(one)  # behind the front: left for later
+        assert [i.id for i in schedule] == [1, 4]
+        assert len(list(schedule._waiting.items())) == 4
+        schedule = schedule.without(items[0])  # the front goes, and what was left behind it
+        assert [key for key, _ in schedule._waiting.items()] == [_key_of(items[3])]
+
     def test_holds_moves_too(self) -> None:
         move = Scheduled(1, 1, 1, START, MoveTo(145))
         assert Schedule([move]).as_tuple() == (move,)
@@ -144,6 +163,7 @@ class ScheduleMachine(RuleBasedStateMachine):
         super().__init__()
         self.schedule = EMPTY_SCHEDULE
         self.model: dict[int, Scheduled] = {}
+        self.removed: dict[int, Scheduled] = {}
         self.next_id = 1
 
     @rule(
@@ -180,6 +200,17 @@ class ScheduleMachine(RuleBasedStateMachine):
     def remove(self, data: st.DataObject) -> None:
         chosen = self.model.pop(data.draw(st.sampled_from(sorted(self.model))))
         self.schedule = self.schedule.without(chosen)
+        self.removed[chosen.id] = chosen
+
+    @precondition(lambda self: bool(self.removed))
+    @rule(data=st.data(), same_time=st.booleans())
+    def add_again(self, data: st.DataObject, same_time: bool) -> None:
+        """An id that was removed comes back, as a replayed log may bring it."""
+        old = self.removed.pop(data.draw(st.sampled_from(sorted(self.removed))))
+        due_at = old.due_at if same_time else old.due_at + timedelta(minutes=1)
+        new = Scheduled(old.id, old.automation_id, old.lead_id, due_at, old.action)
+        self.schedule = self.schedule.with_item(new)
+        self.model[new.id] = new
 
     @invariant()
     def reads_agree(self) -> None:
@@ -210,6 +241,10 @@ class ScheduleMachine(RuleBasedStateMachine):
 
 def _id(one: Scheduled) -> int:
     return one.id
+
+
+def _key_of(one: Scheduled) -> tuple[int, int]:
+    return (time_key(one.due_at), one.id)
 
 
 TestScheduleMachine = ScheduleMachine.TestCase

@@ -17,10 +17,8 @@ from heapq import merge
 from operator import attrgetter
 from typing import Any, Final, TypeAlias, final
 
-import attrs
-
 from pipekit._index import PersistentIndex
-from pipekit.automation import Scheduled
+from pipekit.automation import Scheduled, trusted_scheduled
 
 __all__ = ["EMPTY_SCHEDULE", "Schedule", "time_key"]
 
@@ -99,6 +97,13 @@ class _Tree:
     def items(self) -> Iterator[tuple[Key, Scheduled]]:
         return _walk(self.root, self.height)
 
+    def first(self) -> tuple[Key, Scheduled] | None:
+        """Return the first key and its item, or ``None`` when the tree is empty."""
+        node, height = self.root, self.height
+        while height:
+            node, height = node[1][0], height - 1
+        return (node[0][0], node[1][0]) if node[0] else None
+
     def until(self, bound: int) -> Iterator[Scheduled]:
         """Yield the items due at most at the time key *bound*, in order."""
         for key, item in _walk(self.root, self.height):
@@ -111,6 +116,8 @@ def _insert(node: Node, height: int, key: Key, item: Scheduled) -> tuple[Node, .
     keys, entries = node
     index = bisect_left(keys, key)
     if height == 0:
+        if index < len(keys) and keys[index] == key:  # a left-over entry: the item replaces it
+            return ((keys, (*entries[:index], item, *entries[index + 1 :])),)
         keys = (*keys[:index], key, *keys[index:])
         entries = (*entries[:index], item, *entries[index:])
     else:
@@ -223,6 +230,9 @@ class Schedule:
     __slots__ = ("_by_automation", "_by_id", "_by_lead", "_handed", "_tuple", "_waiting")
 
     _waiting: _Tree
+    """The items not handed over, by (due time, id), and left-overs: an item removed while
+    waiting stays here until it reaches the front; it is live only while ``_by_id`` holds
+    that very object."""
     _handed: _Tree
     _by_id: PersistentIndex[Scheduled]
     _by_lead: PersistentIndex[_Group]
@@ -272,7 +282,9 @@ class Schedule:
     def as_tuple(self) -> tuple[Scheduled, ...]:
         """Return every item by (due time, id), built once per schedule."""
         if self._tuple is None:
-            pairs = merge(self._waiting.items(), self._handed.items(), key=_first)
+            by_id = self._by_id
+            waiting = (pair for pair in self._waiting.items() if by_id.get(pair[1].id) is pair[1])
+            pairs = merge(waiting, self._handed.items(), key=_first)
             self._tuple = tuple(item for _, item in pairs)
         return self._tuple
 
@@ -302,7 +314,8 @@ class Schedule:
 
     def due(self, bound: int) -> Iterator[Scheduled]:
         """Yield the items not handed over due at most at *bound* (a :func:`time_key`), in order."""
-        return self._waiting.until(bound)
+        by_id = self._by_id
+        return (item for item in self._waiting.until(bound) if by_id.get(item.id) is item)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schedule):
@@ -333,31 +346,43 @@ class Schedule:
     def handed_over(self, item: Scheduled, at: datetime) -> Schedule:
         """Return a schedule where the waiting *item* is handed over at *at*."""
         key = _key(item)
-        handed = attrs.evolve(item, handed_over_at=at)
+        by_id = self._by_id.with_value(
+            handed := trusted_scheduled(
+                item.id, item.automation_id, item.lead_id, item.due_at, item.action, at
+            )
+        )
         return self._evolve(
-            self._waiting.without(key),
+            _pruned(self._waiting.without(key), by_id),
             self._handed.with_item(key, handed),
-            self._by_id.with_value(handed),
+            by_id,
             self._by_lead,
             _left(self._by_automation, item.automation_id, item.id),
         )
 
     def without(self, item: Scheduled) -> Schedule:
         """Return a schedule without *item*, which it holds."""
-        key = _key(item)
+        by_id = self._by_id.without(item.id)
         if item.handed_over_at is None:
-            waiting, handed = self._waiting.without(key), self._handed
+            # Left in the tree, where finding it would cost most: it is pruned at the front.
+            waiting, handed = _pruned(self._waiting, by_id), self._handed
             by_automation = _left(self._by_automation, item.automation_id, item.id)
         else:
-            waiting, handed = self._waiting, self._handed.without(key)
+            waiting, handed = self._waiting, self._handed.without(_key(item))
             by_automation = self._by_automation
         return self._evolve(
             waiting,
             handed,
-            self._by_id.without(item.id),
+            by_id,
             _lead_left(self._by_lead, item.lead_id, item.id),
             by_automation,
         )
+
+
+def _pruned(waiting: _Tree, by_id: PersistentIndex[Scheduled]) -> _Tree:
+    """Return *waiting* without the left-over entries at its front."""
+    while (first := waiting.first()) is not None and by_id.get(first[1].id) is not first[1]:
+        waiting = waiting.without(first[0])
+    return waiting
 
 
 def _first(pair: tuple[Key, Scheduled]) -> Key:

@@ -29,7 +29,7 @@ from typing import Final
 
 from pipekit._checks import require_int, require_type
 from pipekit._schedule import time_key
-from pipekit.automation import Automation, Scheduled, Trigger
+from pipekit.automation import Automation, Scheduled, Trigger, trusted_scheduled
 from pipekit.events import ActionCancelled, ActionScheduled, Event
 from pipekit.lead import Lead, check_aware
 from pipekit.workspace import Workspace
@@ -163,16 +163,13 @@ class Reactions:
     def _schedule(self, automation: Automation, lead: Lead) -> None:
         if automation.id in self.silenced or not _matches(automation, lead):
             return
-        # Built without the constructor's checks: every part comes from valid values.
-        item = object.__new__(Scheduled)
-        for name, value in (
-            ("id", self.next_id),
-            ("automation_id", automation.id),
-            ("lead_id", lead.id),
-            ("due_at", self.at + automation.delay),
-            ("action", automation.action),
-            ("handed_over_at", None),
-        ):
-            object.__setattr__(item, name, value)
+        item = trusted_scheduled(
+            self.next_id,
+            automation.id,
+            lead.id,
+            self.at + automation.delay,
+            automation.action,
+            None,
+        )
         self.next_id += 1
         self.events.append(ActionScheduled(self.revision, self.at, item))
