@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from heapq import merge
 from operator import attrgetter
-from typing import Any, Final, TypeAlias, final
+from typing import Any, Final, TypeAlias, TypeGuard, final
 
 from pipekit._index import PersistentIndex
 from pipekit.automation import Scheduled, trusted_scheduled
@@ -186,7 +186,10 @@ def _joined(groups: PersistentIndex[_Group], key: int, item_id: int) -> Persiste
 
 
 def _left(groups: PersistentIndex[_Group], key: int, item_id: int) -> PersistentIndex[_Group]:
-    ids = groups[key].ids.without(item_id)  # the item is in the schedule, so its group is
+    group = groups.get(key)
+    if group is None or item_id not in group.ids:  # gone already: its id came back, and went
+        return groups
+    ids = group.ids.without(item_id)
     return groups.with_value(_Group(key, ids)) if ids else groups.without(key)
 
 
@@ -309,8 +312,8 @@ class Schedule:
         group = self._by_automation.get(automation_id)
         if group is None:
             return ()
-        by_id = self._by_id
-        return tuple(by_id[item_id] for item_id in sorted(group.ids))
+        found = (self._by_id.get(item_id) for item_id in sorted(group.ids))
+        return tuple(item for item in found if _waits_for(item, automation_id))
 
     def due(self, bound: int) -> Iterator[Scheduled]:
         """Yield the items not handed over due at most at *bound* (a :func:`time_key`), in order."""
@@ -351,21 +354,23 @@ class Schedule:
                 item.id, item.automation_id, item.lead_id, item.due_at, item.action, at
             )
         )
-        return self._evolve(
-            _pruned(self._waiting.without(key), by_id),
-            self._handed.with_item(key, handed),
+        waiting, by_automation = _pruned(
+            self._waiting.without(key),
             by_id,
-            self._by_lead,
             _left(self._by_automation, item.automation_id, item.id),
+        )
+        return self._evolve(
+            waiting, self._handed.with_item(key, handed), by_id, self._by_lead, by_automation
         )
 
     def without(self, item: Scheduled) -> Schedule:
         """Return a schedule without *item*, which it holds."""
         by_id = self._by_id.without(item.id)
         if item.handed_over_at is None:
-            # Left in the tree, where finding it would cost most: it is pruned at the front.
-            waiting, handed = _pruned(self._waiting, by_id), self._handed
-            by_automation = _left(self._by_automation, item.automation_id, item.id)
+            # Left in the tree and in its automation's ids, where finding it would cost
+            # most: both go once it reaches the front of the tree.
+            handed = self._handed
+            waiting, by_automation = _pruned(self._waiting, by_id, self._by_automation)
         else:
             waiting, handed = self._waiting, self._handed.without(_key(item))
             by_automation = self._by_automation
@@ -378,11 +383,25 @@ class Schedule:
         )
 
 
-def _pruned(waiting: _Tree, by_id: PersistentIndex[Scheduled]) -> _Tree:
-    """Return *waiting* without the left-over entries at its front."""
-    while (first := waiting.first()) is not None and by_id.get(first[1].id) is not first[1]:
-        waiting = waiting.without(first[0])
-    return waiting
+def _pruned(
+    waiting: _Tree, by_id: PersistentIndex[Scheduled], by_automation: PersistentIndex[_Group]
+) -> tuple[_Tree, PersistentIndex[_Group]]:
+    """Return *waiting* and *by_automation* without the left-overs at the tree's front."""
+    while (first := waiting.first()) is not None:
+        key, left_over = first
+        live = by_id.get(left_over.id)
+        if live is left_over:
+            break
+        waiting = waiting.without(key)
+        automation_id = left_over.automation_id
+        if not _waits_for(live, automation_id):  # else the id came back, and waits again
+            by_automation = _left(by_automation, automation_id, left_over.id)
+    return waiting, by_automation
+
+
+def _waits_for(item: Scheduled | None, automation_id: int) -> TypeGuard[Scheduled]:
+    """Return whether *item* is a waiting item of *automation_id*."""
+    return item is not None and item.handed_over_at is None and item.automation_id == automation_id
 
 
 def _first(pair: tuple[Key, Scheduled]) -> Key:
