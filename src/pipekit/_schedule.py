@@ -124,11 +124,13 @@ def _insert(node: Node, height: int, key: Key, item: Scheduled) -> tuple[Node, .
         index = min(index, len(keys) - 1)  # past every key: into the last child
         parts = _insert(entries[index], height - 1, key, item)
         if len(parts) == 1:
-            lasts: tuple[Key, ...] = (parts[0][0][-1],)
+            last = parts[0][0][-1]
+            if last != keys[index]:  # the key went past the child's last: it is the last now
+                keys = (*keys[:index], last, *keys[index + 1 :])
+            entries = (*entries[:index], parts[0], *entries[index + 1 :])
         else:
-            lasts = (parts[0][0][-1], parts[1][0][-1])
-        keys = keys[:index] + lasts + keys[index + 1 :]
-        entries = entries[:index] + parts + entries[index + 1 :]
+            keys = (*keys[:index], parts[0][0][-1], parts[1][0][-1], *keys[index + 1 :])
+            entries = entries[:index] + parts + entries[index + 1 :]
     if len(keys) <= _MAX:
         return ((keys, entries),)
     half = len(keys) // 2
@@ -305,6 +307,8 @@ class Schedule:
         if group is None:
             return ()
         by_id = self._by_id
+        if len(group.ids) == 1:  # most leads with items have one
+            return (by_id[group.ids[0]],)
         return tuple(by_id[item_id] for item_id in sorted(group.ids))
 
     def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:

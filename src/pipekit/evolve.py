@@ -651,7 +651,7 @@ def _action_scheduled(workspace: Workspace, event: ActionScheduled) -> Workspace
         raise InvalidEvent("ActionScheduled", f"scheduled action {item.id} exists already")
     if item.handed_over_at is not None:
         raise InvalidEvent("ActionScheduled", "an action is scheduled before it is handed over")
-    if item.lead_id not in workspace.leads:
+    if workspace.leads.get(item.lead_id) is None:
         raise UnknownLead(item.lead_id)
     if item.automation_id not in workspace._automation_ids:
         raise UnknownAutomation(item.automation_id)
