@@ -5,7 +5,9 @@ not copy them all, and finding what is due must not scan them all.
 :class:`Schedule` keeps the items waiting to be carried out or handed over in a
 persistent B+ tree ordered by (due time, id), the items handed over in another,
 and three :class:`~pipekit._index.PersistentIndex` maps: by id, by lead, and the
-waiting ids by automation. Each change copies one path of each and shares the rest.
+waiting ids by automation. Each change copies one path of each and shares the rest,
+except that an item removed while waiting leaves its tree entry and its id among its
+automation's behind: reads skip them, and they go once the entry reaches the tree's front.
 """
 
 from __future__ import annotations
