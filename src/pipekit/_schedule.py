@@ -4,10 +4,11 @@ A workspace may hold a million scheduled actions, so adding or removing one must
 not copy them all, and finding what is due must not scan them all.
 :class:`Schedule` keeps the items waiting to be carried out or handed over in a
 persistent B+ tree ordered by (due time, id), the items handed over in another,
-and three :class:`~pipekit._index.PersistentIndex` maps: by id, by lead, and the
-waiting ids by automation. Each change copies one path of each and shares the rest,
-except that an item removed while waiting leaves its tree entry and its id among its
-automation's behind: reads skip them, and they go once the entry reaches the tree's front.
+and three :class:`~pipekit._index.PersistentIndex` maps: by id, the items of each
+lead, and the waiting ids of each automation. Each change copies one path of each
+and shares the rest, except that an item removed while waiting leaves its tree
+entry and its id among its automation's behind: reads skip them, and they go once
+the entry reaches the tree's front.
 """
 
 from __future__ import annotations
@@ -169,16 +170,32 @@ def _walk(node: Node, height: int) -> Iterator[tuple[Key, Scheduled]]:
 
 @final
 class _Group:
-    """The ids of the items of one lead (a tuple: a lead has few) or one automation (a set)."""
+    """The waiting ids of one automation's items, as a set."""
 
     __slots__ = ("ids", "key")
 
-    def __init__(self, key: int, ids: Any) -> None:
+    def __init__(self, key: int, ids: PersistentIndex[int]) -> None:
         self.key = key
         self.ids = ids
 
 
+@final
+class _LeadItems:
+    """The items of one lead, by id: a tuple, as a lead has few.
+
+    The items themselves, not their ids, so that a move reads its lead's items
+    in one lookup; an item handed over replaces the waiting one here too.
+    """
+
+    __slots__ = ("items", "lead_id")
+
+    def __init__(self, lead_id: int, items: tuple[Scheduled, ...]) -> None:
+        self.lead_id = lead_id
+        self.items = items
+
+
 _group_key: Final = attrgetter("key")
+_lead_key: Final = attrgetter("lead_id")
 _item_key: Final = attrgetter("id")
 _NO_IDS: Final[PersistentIndex[int]] = PersistentIndex()
 
@@ -198,28 +215,52 @@ def _left(groups: PersistentIndex[_Group], key: int, item_id: int) -> Persistent
 
 
 def _lead_joined(
-    groups: PersistentIndex[_Group], key: int, item_id: int
-) -> PersistentIndex[_Group]:
-    group = groups.get(key)
-    return groups.with_value(_Group(key, (item_id,) if group is None else (*group.ids, item_id)))
+    leads: PersistentIndex[_LeadItems], item: Scheduled
+) -> PersistentIndex[_LeadItems]:
+    lead_id = item.lead_id
+    group = leads.get(lead_id)
+    if group is None:
+        items: tuple[Scheduled, ...] = (item,)
+    elif group.items[-1].id < item.id:  # the usual case: a new item has the highest id
+        items = (*group.items, item)
+    else:
+        items = tuple(sorted((*group.items, item), key=_item_key))
+    return leads.with_value(_LeadItems(lead_id, items))
 
 
-def _lead_left(groups: PersistentIndex[_Group], key: int, item_id: int) -> PersistentIndex[_Group]:
-    ids = tuple(other for other in groups[key].ids if other != item_id)
-    return groups.with_value(_Group(key, ids)) if ids else groups.without(key)
+def _lead_replaced(
+    leads: PersistentIndex[_LeadItems], item: Scheduled
+) -> PersistentIndex[_LeadItems]:
+    lead_id = item.lead_id
+    items = tuple(item if other.id == item.id else other for other in leads[lead_id].items)
+    return leads.with_value(_LeadItems(lead_id, items))
 
 
-def _grouped(pairs: Iterable[tuple[int, int]], *, as_set: bool) -> PersistentIndex[_Group]:
-    """Return the groups of (key, item id) *pairs*, built at once."""
+def _lead_left(leads: PersistentIndex[_LeadItems], item: Scheduled) -> PersistentIndex[_LeadItems]:
+    lead_id = item.lead_id
+    items = tuple(other for other in leads[lead_id].items if other.id != item.id)
+    return leads.with_value(_LeadItems(lead_id, items)) if items else leads.without(lead_id)
+
+
+def _by_lead(items: tuple[Scheduled, ...]) -> PersistentIndex[_LeadItems]:
+    """Return the items of each lead, built at once."""
+    members: dict[int, list[Scheduled]] = {}
+    for item in sorted(items, key=_item_key):
+        members.setdefault(item.lead_id, []).append(item)
+    return PersistentIndex(
+        _lead_key, (_LeadItems(lead_id, tuple(group)) for lead_id, group in members.items())
+    )
+
+
+def _by_automation(items: Iterable[Scheduled]) -> PersistentIndex[_Group]:
+    """Return the waiting ids of each automation, built at once."""
     members: dict[int, list[int]] = {}
-    for key, item_id in pairs:
-        members.setdefault(key, []).append(item_id)
+    for item in items:
+        if item.handed_over_at is None:
+            members.setdefault(item.automation_id, []).append(item.id)
     return PersistentIndex(
         _group_key,
-        (
-            _Group(key, PersistentIndex(values=iter(ids)) if as_set else tuple(ids))
-            for key, ids in members.items()
-        ),
+        (_Group(key, PersistentIndex(values=iter(ids))) for key, ids in members.items()),
     )
 
 
@@ -242,7 +283,7 @@ class Schedule:
     that very object."""
     _handed: _Tree
     _by_id: PersistentIndex[Scheduled]
-    _by_lead: PersistentIndex[_Group]
+    _by_lead: PersistentIndex[_LeadItems]
     _by_automation: PersistentIndex[_Group]
     _tuple: tuple[Scheduled, ...] | None
 
@@ -254,11 +295,8 @@ class Schedule:
         self._waiting = _Tree.build(waiting)
         self._handed = _Tree.build(handed)
         self._by_id = PersistentIndex(_item_key, iter(items))
-        self._by_lead = _grouped(((item.lead_id, item.id) for item in items), as_set=False)
-        self._by_automation = _grouped(
-            ((item.automation_id, item.id) for item in items if item.handed_over_at is None),
-            as_set=True,
-        )
+        self._by_lead = _by_lead(items)
+        self._by_automation = _by_automation(items)
         self._tuple = None
 
     def _evolve(
@@ -266,7 +304,7 @@ class Schedule:
         waiting: _Tree,
         handed: _Tree,
         by_id: PersistentIndex[Scheduled],
-        by_lead: PersistentIndex[_Group],
+        by_lead: PersistentIndex[_LeadItems],
         by_automation: PersistentIndex[_Group],
     ) -> Schedule:
         result = object.__new__(Schedule)
@@ -306,12 +344,7 @@ class Schedule:
     def of_lead(self, lead_id: int) -> tuple[Scheduled, ...]:
         """Return the items of the lead *lead_id*, by id."""
         group = self._by_lead.get(lead_id)
-        if group is None:
-            return ()
-        by_id = self._by_id
-        if len(group.ids) == 1:  # most leads with items have one
-            return (by_id[group.ids[0]],)
-        return tuple(by_id[item_id] for item_id in sorted(group.ids))
+        return () if group is None else group.items
 
     def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
         """Return the items of *automation_id* not handed over, by id."""
@@ -348,7 +381,7 @@ class Schedule:
             self._waiting.with_item(_key(item), item),
             self._handed,
             self._by_id.with_value(item),
-            _lead_joined(self._by_lead, item.lead_id, item.id),
+            _lead_joined(self._by_lead, item),
             _joined(self._by_automation, item.automation_id, item.id),
         )
 
@@ -366,7 +399,11 @@ class Schedule:
             _left(self._by_automation, item.automation_id, item.id),
         )
         return self._evolve(
-            waiting, self._handed.with_item(key, handed), by_id, self._by_lead, by_automation
+            waiting,
+            self._handed.with_item(key, handed),
+            by_id,
+            _lead_replaced(self._by_lead, handed),
+            by_automation,
         )
 
     def without(self, item: Scheduled) -> Schedule:
@@ -384,7 +421,7 @@ class Schedule:
             waiting,
             handed,
             by_id,
-            _lead_left(self._by_lead, item.lead_id, item.id),
+            _lead_left(self._by_lead, item),
             by_automation,
         )
 
