@@ -246,6 +246,22 @@ class TestReplayGivesWhatApplyReturned:
         assert start == before
         assert start.revision == 1
 
+    def test_an_initial_workspace_is_unchanged_by_a_log_of_scheduled_actions(self) -> None:
+        # Each event here changes only the schedule, the first one in the initial workspace.
+        welcome = HostAction("send_email")
+        added = AddAutomation(1, (OFFER,), Trigger.ENTERED, welcome)
+        start = run([added, CreateLead("ACME"), MoveLead(1, OFFER)])[-1].workspace
+        before = copy.deepcopy(start)
+        handed = apply(start, RunDue(), at=AT + timedelta(hours=1))
+        completed = apply(handed.workspace, CompleteAction(1), at=AT + timedelta(hours=2))
+        log = [*handed.events, *completed.events]
+
+        assert [type(event).__name__ for event in log] == ["ActionHandedOver", "ActionCompleted"]
+        assert replay(log, initial=start) == completed.workspace
+        assert start == before
+        assert start.revision == 3
+        assert [item.handed_over_at for item in start.scheduled] == [None]
+
 
 class TestGroups:
     def test_the_events_of_one_command_share_its_revision(self) -> None:

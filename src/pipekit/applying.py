@@ -24,7 +24,7 @@ from pipekit.commands import Command
 from pipekit.decide import decide
 from pipekit.errors import RevisionConflict
 from pipekit.events import Event
-from pipekit.evolve import evolve
+from pipekit.evolve import evolve_all
 from pipekit.lead import check_aware
 from pipekit.workspace import Workspace
 
@@ -62,7 +62,4 @@ def apply(
         if expected_revision != workspace.revision:
             raise RevisionConflict(expected_revision, workspace.revision)
     events = decide(workspace, command, at=at)
-    result = workspace
-    for event in events:
-        result = evolve(result, event)
-    return Applied(result, events)
+    return Applied(evolve_all(workspace, events), events)

@@ -18,6 +18,7 @@ import attrs
 
 from pipekit._checks import require_type
 from pipekit._index import PersistentIndex
+from pipekit._schedule import Schedule
 from pipekit.automation import HostAction, Scheduled
 from pipekit.editing import (
     add_stage,
@@ -95,6 +96,7 @@ from pipekit.workspace import (
     check_reason_name,
     check_room,
     new_workspace,
+    set_schedule,
     trusted_workspace,
     with_leads,
     with_schedule,
@@ -110,10 +112,34 @@ def evolve(workspace: Workspace, event: Event) -> Workspace:
 
     Raises a :class:`~pipekit.RuleViolation` when the event does not fit.
     """
-    handler = _HANDLERS.get(type(event))
-    if handler is None:
-        raise TypeError(f"not a pipekit event: {type(event).__name__}")
-    return handler(workspace, event)
+    return _evolved(workspace, event, owned=False)
+
+
+def evolve_all(workspace: Workspace, events: Iterable[Event]) -> Workspace:
+    """Return *workspace* with *events* applied in turn: what :func:`pipekit.apply` does."""
+    result = workspace
+    for event in events:
+        result = _evolved(result, event, owned=result is not workspace)
+    return result
+
+
+def _evolved(workspace: Workspace, event: Event, *, owned: bool) -> Workspace:
+    """Return *workspace* with *event* applied; *owned*: built by the fold and held by no one.
+
+    An owned workspace takes a scheduled-action event in place: a command that moves
+    a lead and schedules an action builds one workspace, not one per event.
+    """
+    change = _SCHEDULE_CHANGES.get(type(event))
+    if change is None:
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a pipekit event: {type(event).__name__}")
+        return handler(workspace, event)
+    schedule, next_id = change(workspace, event)
+    if owned:
+        set_schedule(workspace, schedule, next_id, event.revision)
+        return workspace
+    return with_schedule(workspace, schedule, next_id, event.revision)
 
 
 def replay(events: Iterable[Event], *, initial: Workspace | None = None) -> Workspace:
@@ -126,9 +152,10 @@ def replay(events: Iterable[Event], *, initial: Workspace | None = None) -> Work
     emitted from a workspace gives a workspace equal to the one it returned.
     """
     state = new_workspace() if initial is None else require_type(initial, Workspace, "initial")
+    start = state
     group: list[Event] = []
     for event in events:
-        if type(event) not in _HANDLERS:
+        if type(event) not in _HANDLERS and type(event) not in _SCHEDULE_CHANGES:
             raise TypeError(f"not a pipekit event: {type(event).__name__}")
         revision = event.revision
         if not group or revision != group[0].revision or _repeats(group, event):
@@ -137,7 +164,7 @@ def replay(events: Iterable[Event], *, initial: Workspace | None = None) -> Work
             group = []
         group.append(event)
         try:
-            state = evolve(state, event)
+            state = _evolved(state, event, owned=state is not start)
         except RuleViolation:
             if event in group[:-1]:  # a move RunDue made twice, or its group repeated
                 raise RevisionConflict._in_log(state.revision + 1, revision) from None
@@ -643,7 +670,11 @@ def _check_no_waiting(workspace: Workspace, event_name: str, automation_id: int)
 # -- scheduled actions --------------------------------------------------------------
 
 
-def _action_scheduled(workspace: Workspace, event: ActionScheduled) -> Workspace:
+ScheduleChange = tuple[Schedule, int]
+"""What a scheduled-action event changes: the schedule and the next scheduled id."""
+
+
+def _action_scheduled(workspace: Workspace, event: ActionScheduled) -> ScheduleChange:
     item = event.scheduled
     schedule = workspace._schedule
     # An id at or above the counter is free: only a lower one needs looking up.
@@ -655,8 +686,7 @@ def _action_scheduled(workspace: Workspace, event: ActionScheduled) -> Workspace
         raise UnknownLead(item.lead_id)
     if item.automation_id not in workspace._automation_ids:
         raise UnknownAutomation(item.automation_id)
-    next_id = max(workspace.next_scheduled_id, item.id + 1)
-    return with_schedule(workspace, schedule.with_item(item), next_id, event.revision)
+    return schedule.with_item(item), max(workspace.next_scheduled_id, item.id + 1)
 
 
 def _scheduled_item(workspace: Workspace, event_name: str, scheduled_id: int) -> Scheduled:
@@ -666,34 +696,28 @@ def _scheduled_item(workspace: Workspace, event_name: str, scheduled_id: int) ->
     return item
 
 
-def _action_handed_over(workspace: Workspace, event: ActionHandedOver) -> Workspace:
+def _action_handed_over(workspace: Workspace, event: ActionHandedOver) -> ScheduleChange:
     item = _scheduled_item(workspace, "ActionHandedOver", event.scheduled_id)
     if item.handed_over_at is not None or not isinstance(item.action, HostAction):
         raise InvalidEvent(
             "ActionHandedOver", f"scheduled action {item.id} is not a host action waiting"
         )
-    schedule = workspace._schedule.handed_over(item, event.at)
-    return with_schedule(workspace, schedule, workspace.next_scheduled_id, event.revision)
+    return workspace._schedule.handed_over(item, event.at), workspace.next_scheduled_id
 
 
-def _action_done(workspace: Workspace, event: ActionCompleted | ActionFailed) -> Workspace:
+def _action_done(workspace: Workspace, event: ActionCompleted | ActionFailed) -> ScheduleChange:
     name = type(event).__name__
     item = _scheduled_item(workspace, name, event.scheduled_id)
     if isinstance(event, ActionFailed):
         check_failure_reason(event.reason)
     if item.handed_over_at is None and isinstance(item.action, HostAction):
         raise InvalidEvent(name, f"host action {item.id} was never handed over")
-    return _without_item(workspace, item, event.revision)
+    return workspace._schedule.without(item), workspace.next_scheduled_id
 
 
-def _action_cancelled(workspace: Workspace, event: ActionCancelled) -> Workspace:
+def _action_cancelled(workspace: Workspace, event: ActionCancelled) -> ScheduleChange:
     item = _scheduled_item(workspace, "ActionCancelled", event.scheduled_id)
-    return _without_item(workspace, item, event.revision)
-
-
-def _without_item(workspace: Workspace, item: Scheduled, revision: int) -> Workspace:
-    schedule = workspace._schedule.without(item)
-    return with_schedule(workspace, schedule, workspace.next_scheduled_id, revision)
+    return workspace._schedule.without(item), workspace.next_scheduled_id
 
 
 def _loop_stopped(workspace: Workspace, event: AutomationLoopStopped) -> Workspace:
@@ -747,10 +771,13 @@ _HANDLERS: Final[dict[type[Any], Callable[[Workspace, Any], Workspace]]] = {
     AutomationEnabled: _automation_switched,
     AutomationDisabled: _automation_switched,
     AutomationRemoved: _automation_removed,
+    AutomationLoopStopped: _loop_stopped,
+}
+
+_SCHEDULE_CHANGES: Final[dict[type[Any], Callable[[Workspace, Any], ScheduleChange]]] = {
     ActionScheduled: _action_scheduled,
     ActionHandedOver: _action_handed_over,
     ActionCompleted: _action_done,
     ActionFailed: _action_done,
     ActionCancelled: _action_cancelled,
-    AutomationLoopStopped: _loop_stopped,
 }

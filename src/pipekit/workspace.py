@@ -824,3 +824,17 @@ def with_schedule(
     set_field(result, "_schedule", schedule)
     set_field(result, "next_scheduled_id", next_scheduled_id)
     return result
+
+
+def set_schedule(
+    workspace: Workspace, schedule: Schedule, next_scheduled_id: int, revision: int
+) -> None:
+    """Set the scheduled actions of *workspace*, which its maker still holds alone.
+
+    Only :mod:`pipekit.evolve` calls this, on a workspace it built for the event
+    before and has handed to no one: a change in place there is a cheaper copy.
+    """
+    set_field = object.__setattr__
+    set_field(workspace, "_schedule", schedule)
+    set_field(workspace, "next_scheduled_id", next_scheduled_id)
+    set_field(workspace, "revision", revision)
