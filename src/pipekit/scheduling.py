@@ -42,8 +42,10 @@ MAX_REASON_LENGTH: Final = 1000
 Place = tuple[int, int]
 """Where a lead is: (pipeline id, stage id)."""
 
-_ON_CREATE: Final = frozenset({Trigger.CREATED, Trigger.ENTERED})
-_ON_MOVE_IN: Final = frozenset({Trigger.MOVED_IN, Trigger.ENTERED})
+# Tuples, not sets: membership compares by identity first, where a set would call
+# Enum.__hash__, a Python function, for every automation a lead change looks at.
+_ON_CREATE: Final = (Trigger.CREATED, Trigger.ENTERED)
+_ON_MOVE_IN: Final = (Trigger.MOVED_IN, Trigger.ENTERED)
 _NOTHING: Final[frozenset[int]] = frozenset()
 
 
