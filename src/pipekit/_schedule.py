@@ -115,46 +115,59 @@ class _Tree:
             yield item
 
 
+# Copies go through a list: list(), a change in place and tuple() cost less than
+# slicing and unpacking, the more so the longer the node.
+
+
 def _insert(node: Node, height: int, key: Key, item: Scheduled) -> tuple[Node, ...]:
     keys, entries = node
     index = bisect_left(keys, key)
     if height == 0:
+        new_entries = list(entries)
         if index < len(keys) and keys[index] == key:  # a left-over entry: the item replaces it
-            return ((keys, (*entries[:index], item, *entries[index + 1 :])),)
-        keys = (*keys[:index], key, *keys[index:])
-        entries = (*entries[:index], item, *entries[index:])
+            new_entries[index] = item
+            return ((keys, tuple(new_entries)),)
+        new_entries.insert(index, item)
+        new_keys = list(keys)
+        new_keys.insert(index, key)
     else:
         index = min(index, len(keys) - 1)  # past every key: into the last child
         parts = _insert(entries[index], height - 1, key, item)
-        if len(parts) == 1:
-            last = parts[0][0][-1]
-            if last != keys[index]:  # the key went past the child's last: it is the last now
-                keys = (*keys[:index], last, *keys[index + 1 :])
-            entries = (*entries[:index], parts[0], *entries[index + 1 :])
-        else:
-            keys = (*keys[:index], parts[0][0][-1], parts[1][0][-1], *keys[index + 1 :])
-            entries = entries[:index] + parts + entries[index + 1 :]
-    if len(keys) <= _MAX:
-        return ((keys, entries),)
-    half = len(keys) // 2
-    return ((keys[:half], entries[:half]), (keys[half:], entries[half:]))
+        new_entries = list(entries)
+        new_entries[index] = parts[0]
+        last = parts[0][0][-1]
+        if len(parts) == 1 and last == keys[index]:  # the usual case: no new last key
+            return ((keys, tuple(new_entries)),)
+        new_keys = list(keys)
+        new_keys[index] = last  # the key went past the child's last, or the child split
+        if len(parts) == 2:
+            new_entries.insert(index + 1, parts[1])
+            new_keys.insert(index + 1, parts[1][0][-1])
+    if len(new_keys) <= _MAX:
+        return ((tuple(new_keys), tuple(new_entries)),)
+    half = len(new_keys) // 2
+    return (
+        (tuple(new_keys[:half]), tuple(new_entries[:half])),
+        (tuple(new_keys[half:]), tuple(new_entries[half:])),
+    )
 
 
 def _remove(node: Node, height: int, key: Key) -> Node | None:
     """Return *node* without *key* (which it holds), or ``None`` when nothing is left."""
     keys, entries = node
     index = bisect_left(keys, key)
-    if height == 0:
-        if len(keys) == 1:
-            return None
-        return (keys[:index] + keys[index + 1 :], entries[:index] + entries[index + 1 :])
-    child = _remove(entries[index], height - 1, key)
+    child = None if height == 0 else _remove(entries[index], height - 1, key)
+    if child is None and len(keys) == 1:
+        return None
+    new_keys = list(keys)
+    new_entries = list(entries)
     if child is None:
-        if len(keys) == 1:
-            return None
-        return (keys[:index] + keys[index + 1 :], entries[:index] + entries[index + 1 :])
-    keys = (*keys[:index], child[0][-1], *keys[index + 1 :])
-    return (keys, (*entries[:index], child, *entries[index + 1 :]))
+        del new_keys[index]
+        del new_entries[index]
+    else:
+        new_keys[index] = child[0][-1]
+        new_entries[index] = child
+    return (tuple(new_keys), tuple(new_entries))
 
 
 def _walk(node: Node, height: int) -> Iterator[tuple[Key, Scheduled]]:
