@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from pipekit import HostAction, MoveTo, Scheduled
-from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
+from pipekit import HostAction, MoveTo, Scheduled, _schedule
+from pipekit._schedule import EMPTY_SCHEDULE, Node, Schedule, time_key
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 ZONES = (UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30)))
@@ -238,6 +238,33 @@ class ScheduleMachine(RuleBasedStateMachine):
     def equals_a_schedule_built_at_once(self) -> None:
         assert self.schedule == Schedule(self.model.values())
 
+    @invariant()
+    def nodes_name_the_automations_below_them(self) -> None:
+        for tree in (self.schedule._waiting, self.schedule._handed):
+            below_nodes(tree.root, tree.height)
+
+
+def below_nodes(node: Node, height: int) -> frozenset[int]:
+    """Return the automations of the items under *node*; fail where a node does not name them."""
+    if height == 0:
+        below = frozenset(one.automation_id for one in node[1])
+    else:
+        below = frozenset().union(*(below_nodes(child, height - 1) for child in node[1]))
+    assert below <= node[2]
+    return below
+
+
+class SmallNodeScheduleMachine(ScheduleMachine):
+    """The same, with nodes of at most four entries: trees many levels deep, splitting often."""
+
+    def __init__(self) -> None:
+        self.max_entries = _schedule._MAX
+        setattr(_schedule, "_MAX", 4)  # noqa: B010  # mypy refuses assigning a Final
+        super().__init__()
+
+    def teardown(self) -> None:
+        setattr(_schedule, "_MAX", self.max_entries)  # noqa: B010
+
 
 def _id(one: Scheduled) -> int:
     return one.id
@@ -248,6 +275,53 @@ def _key_of(one: Scheduled) -> tuple[int, int]:
 
 
 TestScheduleMachine = ScheduleMachine.TestCase
+TestSmallNodeScheduleMachine = SmallNodeScheduleMachine.TestCase
+
+
+class TestItemsOfAnAutomation:
+    """``waiting_of`` descends only where a node names the automation, at any depth."""
+
+    def items(self) -> list[Scheduled]:
+        rng = random.Random(7)
+        minutes = list(range(600))
+        rng.shuffle(minutes)
+        return [
+            item(i, minutes[i - 1], lead_id=i % 11 + 1, automation_id=i % 7 + 1)
+            for i in range(1, 601)
+        ]
+
+    def expected(self, items: list[Scheduled], automation_id: int) -> tuple[Scheduled, ...]:
+        return tuple(
+            one
+            for one in items
+            if one.automation_id == automation_id and one.handed_over_at is None
+        )
+
+    def test_in_a_tree_built_at_once_or_item_by_item(self) -> None:
+        items = self.items()
+        one_by_one = EMPTY_SCHEDULE
+        for one in items:
+            one_by_one = one_by_one.with_item(one)
+        for schedule in (Schedule(items), one_by_one):
+            assert schedule._waiting.height >= 1
+            for automation_id in range(1, 9):
+                assert schedule.waiting_of(automation_id) == self.expected(items, automation_id)
+
+    def test_a_tree_built_at_once_names_exactly_the_automations_below(self) -> None:
+        tree = Schedule(self.items())._waiting
+        assert below_nodes(tree.root, tree.height) == tree.root[2] == frozenset(range(1, 8))
+
+    def test_after_removals_and_hand_overs(self) -> None:
+        items = self.items()
+        schedule = Schedule(items)
+        for one in items[::3]:
+            schedule = schedule.without(one)
+        for one in items[1::3]:
+            schedule = schedule.handed_over(one, START)
+        rest = items[2::3]
+        for automation_id in range(1, 8):
+            assert schedule.waiting_of(automation_id) == self.expected(rest, automation_id)
+        below_nodes(schedule._waiting.root, schedule._waiting.height)
 
 
 @pytest.mark.parametrize("size", [0, 1, 64, 65, 2049])

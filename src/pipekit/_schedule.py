@@ -4,11 +4,12 @@ A workspace may hold a million scheduled actions, so adding or removing one must
 not copy them all, and finding what is due must not scan them all.
 :class:`Schedule` keeps the items waiting to be carried out or handed over in a
 persistent B+ tree ordered by (due time, id), the items handed over in another,
-and three :class:`~pipekit._index.PersistentIndex` maps: by id, the items of each
-lead, and the waiting ids of each automation. Each change copies one path of each
-and shares the rest, except that an item removed while waiting leaves its tree
-entry and its id among its automation's behind: reads skip them, and they go once
-the entry reaches the tree's front.
+and two :class:`~pipekit._index.PersistentIndex` maps: by id, and the items of
+each lead. Each node of a tree names the automations of the items below it, so an
+automation's items are found without a map of their own. Each change copies one
+path of each and shares the rest, except that an item removed while waiting
+leaves its tree entry behind: reads skip it, and it goes once it reaches the
+tree's front.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from heapq import merge
 from operator import attrgetter
-from typing import Any, Final, TypeAlias, TypeGuard, final
+from typing import Any, Final, TypeAlias, final
 
 from pipekit._index import PersistentIndex
 from pipekit.automation import Scheduled, trusted_scheduled
@@ -28,14 +29,17 @@ __all__ = ["EMPTY_SCHEDULE", "Schedule", "time_key"]
 Key: TypeAlias = tuple[int, int]
 """Where an item sorts: its due time in microseconds since the epoch, then its id."""
 
-Node: TypeAlias = tuple[tuple[Any, ...], tuple[Any, ...]]
-"""A leaf: (keys, items). A branch: (the last key of each child, children)."""
+Node: TypeAlias = tuple[tuple[Any, ...], tuple[Any, ...], frozenset[int]]
+"""A leaf: (keys, items, automations). A branch: (the last key of each child, children,
+automations). ``automations`` holds the automation id of every item below the node, and
+may hold more: see :func:`_insert`."""
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
 _MAX: Final = 64
 """The most entries a node holds before it splits in two."""
-_EMPTY_NODE: Final[Node] = ((), ())
+_NO_AUTOMATIONS: Final[frozenset[int]] = frozenset()
+_EMPTY_NODE: Final[Node] = ((), (), _NO_AUTOMATIONS)
 
 
 def time_key(moment: datetime) -> int:
@@ -51,6 +55,9 @@ def _key(item: Scheduled) -> Key:
 # Leaves hold sorted keys and their items; a branch holds, for each child, the last
 # key below it. Nodes split when they pass _MAX entries and are dropped when empty;
 # they are never merged, so a tree is only ever as deep as it was at its largest.
+# Each node also names the automations of the items below it, so that finding one
+# automation's items descends only where it has some: that costs an insert a set
+# lookup per level, where a map of ids per automation cost two more path copies.
 
 
 @final
@@ -65,20 +72,20 @@ class _Tree:
     def build(cls, pairs: list[tuple[Key, Scheduled]]) -> _Tree:
         """Return the tree of *pairs*, sorted by key with no key twice."""
         half = _MAX // 2
-        nodes: list[Node] = [
-            (
-                tuple(key for key, _ in pairs[start : start + half]),
-                tuple(item for _, item in pairs[start : start + half]),
-            )
-            for start in range(0, len(pairs), half)
-        ]
+        nodes: list[Node] = []
+        for start in range(0, len(pairs), half):
+            items = tuple(item for _, item in pairs[start : start + half])
+            keys = tuple(key for key, _ in pairs[start : start + half])
+            nodes.append((keys, items, _automations_of(items, 0)))
         height = 0
         while len(nodes) > 1:
-            nodes = [
-                (tuple(node[0][-1] for node in group), tuple(group))
-                for group in (nodes[start : start + half] for start in range(0, len(nodes), half))
-            ]
             height += 1
+            nodes = [
+                (tuple(node[0][-1] for node in group), group, _automations_of(group, height))
+                for group in (
+                    tuple(nodes[start : start + half]) for start in range(0, len(nodes), half)
+                )
+            ]
         return cls(nodes[0] if nodes else _EMPTY_NODE, height)
 
     def with_item(self, key: Key, item: Scheduled) -> _Tree:
@@ -86,7 +93,8 @@ class _Tree:
         if len(parts) == 1:
             return _Tree(parts[0], self.height)
         left, right = parts
-        return _Tree(((left[0][-1], right[0][-1]), (left, right)), self.height + 1)
+        root = ((left[0][-1], right[0][-1]), (left, right), left[2] | right[2])
+        return _Tree(root, self.height + 1)
 
     def without(self, key: Key) -> _Tree:
         root = _remove(self.root, self.height, key)
@@ -107,6 +115,10 @@ class _Tree:
             node, height = node[1][0], height - 1
         return (node[0][0], node[1][0]) if node[0] else None
 
+    def of_automation(self, automation_id: int) -> Iterator[Scheduled]:
+        """Yield the items of *automation_id*, left-overs included, in order."""
+        return _of_automation(self.root, self.height, automation_id)
+
     def until(self, bound: int) -> Iterator[Scheduled]:
         """Yield the items due at most at the time key *bound*, in order."""
         for key, item in _walk(self.root, self.height):
@@ -120,13 +132,20 @@ class _Tree:
 
 
 def _insert(node: Node, height: int, key: Key, item: Scheduled) -> tuple[Node, ...]:
-    keys, entries = node
+    """Return *node* with *item* under *key*: one node, or two where it split.
+
+    A node's automations only grow as items come; an item that goes leaves its
+    automation named, until the node splits and each half names exactly its own.
+    """
+    keys, entries, automations = node
+    if item.automation_id not in automations:
+        automations = automations | {item.automation_id}
     index = bisect_left(keys, key)
     if height == 0:
         new_entries = list(entries)
         if index < len(keys) and keys[index] == key:  # a left-over entry: the item replaces it
             new_entries[index] = item
-            return ((keys, tuple(new_entries)),)
+            return ((keys, tuple(new_entries), automations),)
         new_entries.insert(index, item)
         new_keys = list(keys)
         new_keys.insert(index, key)
@@ -137,24 +156,32 @@ def _insert(node: Node, height: int, key: Key, item: Scheduled) -> tuple[Node, .
         new_entries[index] = parts[0]
         last = parts[0][0][-1]
         if len(parts) == 1 and last == keys[index]:  # the usual case: no new last key
-            return ((keys, tuple(new_entries)),)
+            return ((keys, tuple(new_entries), automations),)
         new_keys = list(keys)
         new_keys[index] = last  # the key went past the child's last, or the child split
         if len(parts) == 2:
             new_entries.insert(index + 1, parts[1])
             new_keys.insert(index + 1, parts[1][0][-1])
     if len(new_keys) <= _MAX:
-        return ((tuple(new_keys), tuple(new_entries)),)
+        return ((tuple(new_keys), tuple(new_entries), automations),)
     half = len(new_keys) // 2
+    left, right = tuple(new_entries[:half]), tuple(new_entries[half:])
     return (
-        (tuple(new_keys[:half]), tuple(new_entries[:half])),
-        (tuple(new_keys[half:]), tuple(new_entries[half:])),
+        (tuple(new_keys[:half]), left, _automations_of(left, height)),
+        (tuple(new_keys[half:]), right, _automations_of(right, height)),
     )
+
+
+def _automations_of(entries: tuple[Any, ...], height: int) -> frozenset[int]:
+    """Return the automations of a node's *entries*: items at height 0, else children."""
+    if height == 0:
+        return frozenset(item.automation_id for item in entries)
+    return _NO_AUTOMATIONS.union(*(child[2] for child in entries))
 
 
 def _remove(node: Node, height: int, key: Key) -> Node | None:
     """Return *node* without *key* (which it holds), or ``None`` when nothing is left."""
-    keys, entries = node
+    keys, entries, automations = node
     index = bisect_left(keys, key)
     child = None if height == 0 else _remove(entries[index], height - 1, key)
     if child is None and len(keys) == 1:
@@ -167,7 +194,17 @@ def _remove(node: Node, height: int, key: Key) -> Node | None:
     else:
         new_keys[index] = child[0][-1]
         new_entries[index] = child
-    return (tuple(new_keys), tuple(new_entries))
+    return (tuple(new_keys), tuple(new_entries), automations)
+
+
+def _of_automation(node: Node, height: int, automation_id: int) -> Iterator[Scheduled]:
+    if automation_id not in node[2]:
+        return
+    if height == 0:
+        yield from (item for item in node[1] if item.automation_id == automation_id)
+    else:
+        for child in node[1]:
+            yield from _of_automation(child, height - 1, automation_id)
 
 
 def _walk(node: Node, height: int) -> Iterator[tuple[Key, Scheduled]]:
@@ -179,17 +216,6 @@ def _walk(node: Node, height: int) -> Iterator[tuple[Key, Scheduled]]:
 
 
 # -- groups -----------------------------------------------------------------------------
-
-
-@final
-class _Group:
-    """The waiting ids of one automation's items, as a set."""
-
-    __slots__ = ("ids", "key")
-
-    def __init__(self, key: int, ids: PersistentIndex[int]) -> None:
-        self.key = key
-        self.ids = ids
 
 
 @final
@@ -207,24 +233,8 @@ class _LeadItems:
         self.items = items
 
 
-_group_key: Final = attrgetter("key")
 _lead_key: Final = attrgetter("lead_id")
 _item_key: Final = attrgetter("id")
-_NO_IDS: Final[PersistentIndex[int]] = PersistentIndex()
-
-
-def _joined(groups: PersistentIndex[_Group], key: int, item_id: int) -> PersistentIndex[_Group]:
-    group = groups.get(key)
-    ids = _NO_IDS if group is None else group.ids
-    return groups.with_value(_Group(key, ids.with_value(item_id)))
-
-
-def _left(groups: PersistentIndex[_Group], key: int, item_id: int) -> PersistentIndex[_Group]:
-    group = groups.get(key)
-    if group is None or item_id not in group.ids:  # gone already: its id came back, and went
-        return groups
-    ids = group.ids.without(item_id)
-    return groups.with_value(_Group(key, ids)) if ids else groups.without(key)
 
 
 def _lead_joined(
@@ -265,18 +275,6 @@ def _by_lead(items: tuple[Scheduled, ...]) -> PersistentIndex[_LeadItems]:
     )
 
 
-def _by_automation(items: Iterable[Scheduled]) -> PersistentIndex[_Group]:
-    """Return the waiting ids of each automation, built at once."""
-    members: dict[int, list[int]] = {}
-    for item in items:
-        if item.handed_over_at is None:
-            members.setdefault(item.automation_id, []).append(item.id)
-    return PersistentIndex(
-        _group_key,
-        (_Group(key, PersistentIndex(values=iter(ids))) for key, ids in members.items()),
-    )
-
-
 # -- the schedule -----------------------------------------------------------------------
 
 
@@ -288,7 +286,7 @@ class Schedule:
     ones up to a time. Two schedules are equal when they hold equal items.
     """
 
-    __slots__ = ("_by_automation", "_by_id", "_by_lead", "_handed", "_tuple", "_waiting")
+    __slots__ = ("_by_id", "_by_lead", "_handed", "_tuple", "_waiting")
 
     _waiting: _Tree
     """The items not handed over, by (due time, id), and left-overs: an item removed while
@@ -297,7 +295,6 @@ class Schedule:
     _handed: _Tree
     _by_id: PersistentIndex[Scheduled]
     _by_lead: PersistentIndex[_LeadItems]
-    _by_automation: PersistentIndex[_Group]
     _tuple: tuple[Scheduled, ...] | None
 
     def __init__(self, items: Iterable[Scheduled] = ()) -> None:
@@ -309,7 +306,6 @@ class Schedule:
         self._handed = _Tree.build(handed)
         self._by_id = PersistentIndex(_item_key, iter(items))
         self._by_lead = _by_lead(items)
-        self._by_automation = _by_automation(items)
         self._tuple = None
 
     def _evolve(
@@ -318,14 +314,12 @@ class Schedule:
         handed: _Tree,
         by_id: PersistentIndex[Scheduled],
         by_lead: PersistentIndex[_LeadItems],
-        by_automation: PersistentIndex[_Group],
     ) -> Schedule:
         result = object.__new__(Schedule)
         result._waiting = waiting
         result._handed = handed
         result._by_id = by_id
         result._by_lead = by_lead
-        result._by_automation = by_automation
         result._tuple = None
         return result
 
@@ -361,11 +355,9 @@ class Schedule:
 
     def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
         """Return the items of *automation_id* not handed over, by id."""
-        group = self._by_automation.get(automation_id)
-        if group is None:
-            return ()
-        found = (self._by_id.get(item_id) for item_id in sorted(group.ids))
-        return tuple(item for item in found if _waits_for(item, automation_id))
+        by_id = self._by_id
+        found = self._waiting.of_automation(automation_id)
+        return tuple(sorted((item for item in found if by_id.get(item.id) is item), key=_item_key))
 
     def due(self, bound: int) -> Iterator[Scheduled]:
         """Yield the items not handed over due at most at *bound* (a :func:`time_key`), in order."""
@@ -395,7 +387,6 @@ class Schedule:
             self._handed,
             self._by_id.with_value(item),
             _lead_joined(self._by_lead, item),
-            _joined(self._by_automation, item.automation_id, item.id),
         )
 
     def handed_over(self, item: Scheduled, at: datetime) -> Schedule:
@@ -406,58 +397,33 @@ class Schedule:
                 item.id, item.automation_id, item.lead_id, item.due_at, item.action, at
             )
         )
-        waiting, by_automation = _pruned(
-            self._waiting.without(key),
-            by_id,
-            _left(self._by_automation, item.automation_id, item.id),
-        )
         return self._evolve(
-            waiting,
+            _pruned(self._waiting.without(key), by_id),
             self._handed.with_item(key, handed),
             by_id,
             _lead_replaced(self._by_lead, handed),
-            by_automation,
         )
 
     def without(self, item: Scheduled) -> Schedule:
         """Return a schedule without *item*, which it holds."""
         by_id = self._by_id.without(item.id)
         if item.handed_over_at is None:
-            # Left in the tree and in its automation's ids, where finding it would cost
-            # most: both go once it reaches the front of the tree.
-            handed = self._handed
-            waiting, by_automation = _pruned(self._waiting, by_id, self._by_automation)
+            # Left in the tree, where finding it would cost most: its entry goes once it
+            # reaches the front.
+            waiting, handed = _pruned(self._waiting, by_id), self._handed
         else:
             waiting, handed = self._waiting, self._handed.without(_key(item))
-            by_automation = self._by_automation
-        return self._evolve(
-            waiting,
-            handed,
-            by_id,
-            _lead_left(self._by_lead, item),
-            by_automation,
-        )
+        return self._evolve(waiting, handed, by_id, _lead_left(self._by_lead, item))
 
 
-def _pruned(
-    waiting: _Tree, by_id: PersistentIndex[Scheduled], by_automation: PersistentIndex[_Group]
-) -> tuple[_Tree, PersistentIndex[_Group]]:
-    """Return *waiting* and *by_automation* without the left-overs at the tree's front."""
+def _pruned(waiting: _Tree, by_id: PersistentIndex[Scheduled]) -> _Tree:
+    """Return *waiting* without the left-overs at its front."""
     while (first := waiting.first()) is not None:
         key, left_over = first
-        live = by_id.get(left_over.id)
-        if live is left_over:
+        if by_id.get(left_over.id) is left_over:
             break
         waiting = waiting.without(key)
-        automation_id = left_over.automation_id
-        if not _waits_for(live, automation_id):  # else the id came back, and waits again
-            by_automation = _left(by_automation, automation_id, left_over.id)
-    return waiting, by_automation
-
-
-def _waits_for(item: Scheduled | None, automation_id: int) -> TypeGuard[Scheduled]:
-    """Return whether *item* is a waiting item of *automation_id*."""
-    return item is not None and item.handed_over_at is None and item.automation_id == automation_id
+    return waiting
 
 
 def _first(pair: tuple[Key, Scheduled]) -> Key:
