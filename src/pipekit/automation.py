@@ -409,6 +409,20 @@ class Scheduled:
             raise ValueError("a MoveTo is carried out by pipekit, never handed over")
 
 
+def _slot_setter(name: str) -> Any:
+    # The slot's own setter writes past the frozen class's __setattr__, as
+    # object.__setattr__ does, without looking the name up on every call.
+    return Scheduled.__dict__[name].__set__
+
+
+_SET_ID: Final = _slot_setter("id")
+_SET_AUTOMATION_ID: Final = _slot_setter("automation_id")
+_SET_LEAD_ID: Final = _slot_setter("lead_id")
+_SET_DUE_AT: Final = _slot_setter("due_at")
+_SET_ACTION: Final = _slot_setter("action")
+_SET_HANDED_OVER_AT: Final = _slot_setter("handed_over_at")
+
+
 def trusted_scheduled(
     scheduled_id: int,
     automation_id: int,
@@ -422,11 +436,10 @@ def trusted_scheduled(
     The path that scheduling and handing over take, for every item.
     """
     result = object.__new__(Scheduled)
-    set_field = object.__setattr__
-    set_field(result, "id", scheduled_id)
-    set_field(result, "automation_id", automation_id)
-    set_field(result, "lead_id", lead_id)
-    set_field(result, "due_at", due_at)
-    set_field(result, "action", action)
-    set_field(result, "handed_over_at", handed_over_at)
+    _SET_ID(result, scheduled_id)
+    _SET_AUTOMATION_ID(result, automation_id)
+    _SET_LEAD_ID(result, lead_id)
+    _SET_DUE_AT(result, due_at)
+    _SET_ACTION(result, action)
+    _SET_HANDED_OVER_AT(result, handed_over_at)
     return result
