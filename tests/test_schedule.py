@@ -106,6 +106,22 @@ class TestSchedule:
         assert built != built.without(items[0])
         assert built.__eq__(items) is NotImplemented
 
+    def test_unequal_when_the_same_count_is_spread_over_other_leads(self) -> None:
+        two_of_one = Schedule([item(1, 0), item(2, 0), item(3, 0, lead_id=2)])
+        one_each = Schedule([item(1, 0), item(2, 0, lead_id=2), item(3, 0, lead_id=2)])
+        assert two_of_one != one_each
+        assert one_each != two_of_one
+
+    def test_an_item_removed_while_waiting_is_found_by_id_no_more(self) -> None:
+        items = [item(i, i) for i in range(1, 5)]
+        schedule = Schedule(items).without(items[2])  # behind the front: left in place
+        assert schedule.get(3) is None
+        assert [one.id for one in schedule.by_id()] == [1, 2, 4]
+        assert len(schedule) == 3
+        assert schedule._by_id.get(3) is items[2]  # the left-over, until it reaches the front
+        schedule = schedule.without(items[0]).without(items[1])
+        assert schedule._by_id.get(3) is None
+
     def test_pickles_and_reprs_as_its_items(self) -> None:
         schedule = Schedule([item(1, 0), item(2, 5)])
         assert pickle.loads(pickle.dumps(schedule)) == schedule
@@ -178,7 +194,7 @@ class ScheduleMachine(RuleBasedStateMachine):
         before = self.schedule
         self.schedule = self.schedule.with_item(new)
         self.model[new.id] = new
-        assert new.id not in before.ids()  # the old one did not change
+        assert before.get(new.id) is None  # the old one did not change
 
     @precondition(lambda self: any(i.handed_over_at is None for i in self.model.values()))
     @rule(data=st.data())

@@ -4,12 +4,13 @@ A workspace may hold a million scheduled actions, so adding or removing one must
 not copy them all, and finding what is due must not scan them all.
 :class:`Schedule` keeps the items waiting to be carried out or handed over in a
 persistent B+ tree ordered by (due time, id), the items handed over in another,
-and two :class:`~pipekit._index.PersistentIndex` maps: by id, and the items of
-each lead. Each node of a tree names the automations of the items below it, so an
-automation's items are found without a map of their own. Each change copies one
-path of each and shares the rest, except that an item removed while waiting
-leaves its tree entry behind: reads skip it, and it goes once it reaches the
-tree's front.
+the items of each lead in a :class:`~pipekit._index.PersistentIndex`, and every
+item by id in an :class:`~pipekit._ids.IdTrie`, where the next id costs one
+small copy. Each node of a tree names the automations of the items below it, so
+an automation's items are found without a map of their own. Each change copies
+one path of each and shares the rest, except that an item removed while waiting
+is only removed from its lead: its tree entry and its place by id stay behind,
+reads skip them, and they go once the entry reaches the tree's front.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from heapq import merge
 from operator import attrgetter
 from typing import Any, Final, TypeAlias, final
 
+from pipekit._ids import IdTrie
 from pipekit._index import PersistentIndex
 from pipekit.automation import Scheduled, trusted_scheduled
 
@@ -220,10 +222,12 @@ def _walk(node: Node, height: int) -> Iterator[tuple[Key, Scheduled]]:
 
 @final
 class _LeadItems:
-    """The items of one lead, by id: a tuple, as a lead has few.
+    """The items of a lead that has two or more, by id: a tuple, as a lead has few.
 
-    The items themselves, not their ids, so that a move reads its lead's items
-    in one lookup; an item handed over replaces the waiting one here too.
+    A lead with one item holds that item itself in the map, with no group around
+    it: most leads have one, and a group is one more read from memory. The items
+    themselves, not their ids, so that a move reads its lead's items in one
+    lookup; an item handed over replaces the waiting one here too.
     """
 
     __slots__ = ("items", "lead_id")
@@ -232,46 +236,73 @@ class _LeadItems:
         self.lead_id = lead_id
         self.items = items
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _LeadItems):
+            return NotImplemented
+        return self.lead_id == other.lead_id and self.items == other.items
+
+    def __hash__(self) -> int:
+        return hash(self.items)
+
+
+Group: TypeAlias = Scheduled | _LeadItems
+"""What the map by lead holds for a lead: its one item, or its items."""
 
 _lead_key: Final = attrgetter("lead_id")
 _item_key: Final = attrgetter("id")
 
 
-def _lead_joined(
-    leads: PersistentIndex[_LeadItems], item: Scheduled
-) -> PersistentIndex[_LeadItems]:
-    lead_id = item.lead_id
-    group = leads.get(lead_id)
+def _group(lead_id: int, items: tuple[Scheduled, ...]) -> Group:
+    return items[0] if len(items) == 1 else _LeadItems(lead_id, items)
+
+
+def _items_of(group: Group | None) -> tuple[Scheduled, ...]:
     if group is None:
-        items: tuple[Scheduled, ...] = (item,)
-    elif group.items[-1].id < item.id:  # the usual case: a new item has the highest id
-        items = (*group.items, item)
+        return ()
+    return (group,) if group.__class__ is Scheduled else group.items  # type: ignore[union-attr]
+
+
+def _holds(leads: PersistentIndex[Group], item: Scheduled) -> bool:
+    """Return whether *item* is live: the map by lead holds that very object."""
+    group = leads.get(item.lead_id)
+    if group is item:
+        return True
+    if group is None or group.__class__ is Scheduled:
+        return False
+    return any(other is item for other in group.items)  # type: ignore[union-attr]
+
+
+def _lead_joined(leads: PersistentIndex[Group], item: Scheduled) -> PersistentIndex[Group]:
+    lead_id = item.lead_id
+    items = _items_of(leads.get(lead_id))
+    if not items:
+        return leads.with_value(item)
+    if items[-1].id < item.id:  # the usual case: a new item has the highest id
+        items = (*items, item)
     else:
-        items = tuple(sorted((*group.items, item), key=_item_key))
+        items = tuple(sorted((*items, item), key=_item_key))
     return leads.with_value(_LeadItems(lead_id, items))
 
 
-def _lead_replaced(
-    leads: PersistentIndex[_LeadItems], item: Scheduled
-) -> PersistentIndex[_LeadItems]:
+def _lead_replaced(leads: PersistentIndex[Group], item: Scheduled) -> PersistentIndex[Group]:
     lead_id = item.lead_id
-    items = tuple(item if other.id == item.id else other for other in leads[lead_id].items)
-    return leads.with_value(_LeadItems(lead_id, items))
+    items = tuple(item if other.id == item.id else other for other in _items_of(leads[lead_id]))
+    return leads.with_value(_group(lead_id, items))
 
 
-def _lead_left(leads: PersistentIndex[_LeadItems], item: Scheduled) -> PersistentIndex[_LeadItems]:
+def _lead_left(leads: PersistentIndex[Group], item: Scheduled) -> PersistentIndex[Group]:
     lead_id = item.lead_id
-    items = tuple(other for other in leads[lead_id].items if other.id != item.id)
-    return leads.with_value(_LeadItems(lead_id, items)) if items else leads.without(lead_id)
+    items = tuple(other for other in _items_of(leads[lead_id]) if other.id != item.id)
+    return leads.with_value(_group(lead_id, items)) if items else leads.without(lead_id)
 
 
-def _by_lead(items: tuple[Scheduled, ...]) -> PersistentIndex[_LeadItems]:
+def _by_lead(items: tuple[Scheduled, ...]) -> PersistentIndex[Group]:
     """Return the items of each lead, built at once."""
     members: dict[int, list[Scheduled]] = {}
     for item in sorted(items, key=_item_key):
         members.setdefault(item.lead_id, []).append(item)
     return PersistentIndex(
-        _lead_key, (_LeadItems(lead_id, tuple(group)) for lead_id, group in members.items())
+        _lead_key, (_group(lead_id, tuple(group)) for lead_id, group in members.items())
     )
 
 
@@ -286,15 +317,18 @@ class Schedule:
     ones up to a time. Two schedules are equal when they hold equal items.
     """
 
-    __slots__ = ("_by_id", "_by_lead", "_handed", "_tuple", "_waiting")
+    __slots__ = ("_by_id", "_by_lead", "_handed", "_len", "_tuple", "_waiting")
 
+    _by_lead: PersistentIndex[Group]
+    """Every item, by lead: what is live. An item is in the schedule while this holds
+    that very object; the other maps may still hold an item removed while waiting."""
     _waiting: _Tree
     """The items not handed over, by (due time, id), and left-overs: an item removed while
-    waiting stays here until it reaches the front; it is live only while ``_by_id`` holds
-    that very object."""
+    waiting stays here until it reaches the front."""
     _handed: _Tree
-    _by_id: PersistentIndex[Scheduled]
-    _by_lead: PersistentIndex[_LeadItems]
+    _by_id: IdTrie[Scheduled]
+    """Every item by id, and the left-overs of the waiting tree while it holds them."""
+    _len: int
     _tuple: tuple[Scheduled, ...] | None
 
     def __init__(self, items: Iterable[Scheduled] = ()) -> None:
@@ -304,29 +338,32 @@ class Schedule:
         handed = sorted((_key(item), item) for item in items if item.handed_over_at is not None)
         self._waiting = _Tree.build(waiting)
         self._handed = _Tree.build(handed)
-        self._by_id = PersistentIndex(_item_key, iter(items))
+        self._by_id = IdTrie(items)
         self._by_lead = _by_lead(items)
+        self._len = len(items)
         self._tuple = None
 
     def _evolve(
         self,
         waiting: _Tree,
         handed: _Tree,
-        by_id: PersistentIndex[Scheduled],
-        by_lead: PersistentIndex[_LeadItems],
+        by_id: IdTrie[Scheduled],
+        by_lead: PersistentIndex[Group],
+        size: int,
     ) -> Schedule:
         result = object.__new__(Schedule)
         result._waiting = waiting
         result._handed = handed
         result._by_id = by_id
         result._by_lead = by_lead
+        result._len = size
         result._tuple = None
         return result
 
     # -- reading --------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return self._len
 
     def __iter__(self) -> Iterator[Scheduled]:
         return iter(self.as_tuple())
@@ -334,43 +371,44 @@ class Schedule:
     def as_tuple(self) -> tuple[Scheduled, ...]:
         """Return every item by (due time, id), built once per schedule."""
         if self._tuple is None:
-            by_id = self._by_id
-            waiting = (pair for pair in self._waiting.items() if by_id.get(pair[1].id) is pair[1])
+            by_lead = self._by_lead
+            waiting = (pair for pair in self._waiting.items() if _holds(by_lead, pair[1]))
             pairs = merge(waiting, self._handed.items(), key=_first)
             self._tuple = tuple(item for _, item in pairs)
         return self._tuple
 
+    def by_id(self) -> Iterator[Scheduled]:
+        """Yield every item, by id."""
+        by_lead = self._by_lead
+        return (item for item in self._by_id if _holds(by_lead, item))
+
     def get(self, item_id: int) -> Scheduled | None:
         """Return the item *item_id*, or ``None``."""
-        return self._by_id.get(item_id)
-
-    def ids(self) -> PersistentIndex[Scheduled]:
-        """Return every item, by id."""
-        return self._by_id
+        item = self._by_id.get(item_id)
+        return item if item is not None and _holds(self._by_lead, item) else None
 
     def of_lead(self, lead_id: int) -> tuple[Scheduled, ...]:
         """Return the items of the lead *lead_id*, by id."""
-        group = self._by_lead.get(lead_id)
-        return () if group is None else group.items
+        return _items_of(self._by_lead.get(lead_id))
 
     def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
         """Return the items of *automation_id* not handed over, by id."""
-        by_id = self._by_id
+        by_lead = self._by_lead
         found = self._waiting.of_automation(automation_id)
-        return tuple(sorted((item for item in found if by_id.get(item.id) is item), key=_item_key))
+        return tuple(sorted((item for item in found if _holds(by_lead, item)), key=_item_key))
 
     def due(self, bound: int) -> Iterator[Scheduled]:
         """Yield the items not handed over due at most at *bound* (a :func:`time_key`), in order."""
-        by_id = self._by_id
-        return (item for item in self._waiting.until(bound) if by_id.get(item.id) is item)
+        by_lead = self._by_lead
+        return (item for item in self._waiting.until(bound) if _holds(by_lead, item))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schedule):
             return NotImplemented
-        return self is other or (len(self) == len(other) and self._by_id == other._by_id)
+        return self is other or (len(self) == len(other) and self._by_lead == other._by_lead)
 
     def __hash__(self) -> int:
-        return hash(self._by_id)
+        return hash(self._by_lead)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Schedule, (self.as_tuple(),))
@@ -387,43 +425,51 @@ class Schedule:
             self._handed,
             self._by_id.with_value(item),
             _lead_joined(self._by_lead, item),
+            self._len + 1,
         )
 
     def handed_over(self, item: Scheduled, at: datetime) -> Schedule:
         """Return a schedule where the waiting *item* is handed over at *at*."""
         key = _key(item)
-        by_id = self._by_id.with_value(
-            handed := trusted_scheduled(
-                item.id, item.automation_id, item.lead_id, item.due_at, item.action, at
-            )
+        handed = trusted_scheduled(
+            item.id, item.automation_id, item.lead_id, item.due_at, item.action, at
         )
+        by_lead = _lead_replaced(self._by_lead, handed)
+        waiting, by_id = _pruned(self._waiting.without(key), self._by_id, by_lead)
         return self._evolve(
-            _pruned(self._waiting.without(key), by_id),
+            waiting,
             self._handed.with_item(key, handed),
-            by_id,
-            _lead_replaced(self._by_lead, handed),
+            by_id.with_value(handed),
+            by_lead,
+            self._len,
         )
 
     def without(self, item: Scheduled) -> Schedule:
         """Return a schedule without *item*, which it holds."""
-        by_id = self._by_id.without(item.id)
+        by_lead = _lead_left(self._by_lead, item)
         if item.handed_over_at is None:
-            # Left in the tree, where finding it would cost most: its entry goes once it
-            # reaches the front.
-            waiting, handed = _pruned(self._waiting, by_id), self._handed
+            # Left in the tree and by id, where finding it would cost most: both go once
+            # it reaches the tree's front.
+            waiting, by_id = _pruned(self._waiting, self._by_id, by_lead)
+            handed = self._handed
         else:
             waiting, handed = self._waiting, self._handed.without(_key(item))
-        return self._evolve(waiting, handed, by_id, _lead_left(self._by_lead, item))
+            by_id = self._by_id.without(item.id)
+        return self._evolve(waiting, handed, by_id, by_lead, self._len - 1)
 
 
-def _pruned(waiting: _Tree, by_id: PersistentIndex[Scheduled]) -> _Tree:
-    """Return *waiting* without the left-overs at its front."""
+def _pruned(
+    waiting: _Tree, by_id: IdTrie[Scheduled], by_lead: PersistentIndex[Group]
+) -> tuple[_Tree, IdTrie[Scheduled]]:
+    """Return *waiting* without the left-overs at its front, and *by_id* without them too."""
     while (first := waiting.first()) is not None:
         key, left_over = first
-        if by_id.get(left_over.id) is left_over:
+        if _holds(by_lead, left_over):
             break
         waiting = waiting.without(key)
-    return waiting
+        if by_id.get(left_over.id) is left_over:
+            by_id = by_id.without(left_over.id)
+    return waiting, by_id
 
 
 def _first(pair: tuple[Key, Scheduled]) -> Key:

@@ -215,7 +215,9 @@ class Workspace:
         converter=_to_schedule,
     )
     next_scheduled_id: int = attrs.field(
-        default=attrs.Factory(lambda self: _above(self._schedule.ids()), takes_self=True)
+        default=attrs.Factory(
+            lambda self: _above(item.id for item in self._schedule.by_id()), takes_self=True
+        )
     )
     # Derived, kept so that a lead command costs O(log n): the pipeline ids in
     # order; for each pipeline, for each of its stages, the ids of the leads there
@@ -461,8 +463,9 @@ def _check_scheduled(workspace: Workspace) -> None:
     """Check rule D6: scheduled actions belong to leads and automations that exist."""
     leads = workspace.leads
     automations = workspace._automation_ids
-    ids = workspace._schedule.ids()
-    for item in ids.values():
+    highest = 0
+    for item in workspace._schedule.by_id():
+        highest = item.id
         where = ("scheduled", item.id)
         if item.lead_id not in leads:
             raise InvalidWorkspace(
@@ -477,7 +480,7 @@ def _check_scheduled(workspace: Workspace) -> None:
                 (*where, "automation_id"),
             )
     counter = workspace.next_scheduled_id
-    if require_int(counter, "the next scheduled action id") <= max(ids, default=0):
+    if require_int(counter, "the next scheduled action id") <= highest:
         raise InvalidWorkspace(
             "D6",
             f"the next scheduled action id {counter} must be above every scheduled action id",
