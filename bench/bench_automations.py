@@ -3,7 +3,8 @@
 Run from the root of a clone, with pipekit installed (``pip install -e ".[dev]"``)::
 
     python bench/bench_automations.py [--leads 1000000] [--scheduled 10000,100000,1000000]
-                                      [--samples 61] [--calls 500] [--quick] [--check]
+                                      [--samples 61] [--calls 500] [--quick] [--chain]
+                                      [--check]
 
 A fresh Python process builds, through the public constructors, a main pipeline
 of ten open stages, 1,000,000 leads spread over them, 100 automations in that
@@ -437,7 +438,9 @@ class Lanes:
         ]
 
 
-def move_rows(built: Built, lanes: Lanes) -> tuple[list[Row], dict[str, list[list[MoveLead]]]]:
+def move_rows(
+    built: Built, lanes: Lanes, chain: bool = False
+) -> tuple[list[Row], dict[str, list[list[MoveLead]]]]:
     layout = built.layout
     plans = {
         "reference": (built.reference, layout.match_from, layout.match_to),
@@ -451,7 +454,8 @@ def move_rows(built: Built, lanes: Lanes) -> tuple[list[Row], dict[str, list[lis
     for key, (workspace, origin, target) in plans.items():
         batches = [[MoveLead(lead_id, target) for lead_id in batch] for batch in lanes.lane(origin)]
         commands[key] = batches
-        rows.append(Row(key, _mover(workspace, batches), lanes.calls))
+        mover = _chained_mover if chain else _mover
+        rows.append(Row(key, mover(workspace, batches), lanes.calls))
     return rows, commands
 
 
@@ -459,6 +463,22 @@ def _mover(workspace: Workspace, batches: list[list[MoveLead]]) -> Callable[[int
     def move(batch: int) -> None:
         for command in batches[batch]:
             apply(workspace, command, at=MOVED_AT)
+
+    return move
+
+
+def _chained_mover(workspace: Workspace, batches: list[list[MoveLead]]) -> Callable[[int], None]:
+    """Each batch from the base workspace, each move on the workspace the one before made.
+
+    A host applies commands this way. New items then pile up in the due-time tree's
+    buffer, and every 32nd one pays for the full buffer going into the tree, where with
+    every call on the base workspace each finds the buffer empty.
+    """
+
+    def move(batch: int) -> None:
+        current = workspace
+        for command in batches[batch]:
+            current = apply(current, command, at=MOVED_AT).workspace
 
     return move
 
@@ -641,14 +661,18 @@ class Result(TypedDict):
     tuple_untouched: bool
     """Whether due() and RunDue left the workspace's tuple of all items unbuilt."""
     load: list[float] | None
+    chained: bool
+    """Whether each move ran on the workspace the move before it made (``--chain``)."""
 
 
-def run_worker(leads: int, sizes: Sequence[int], samples: int, calls: int) -> Result:
+def run_worker(
+    leads: int, sizes: Sequence[int], samples: int, calls: int, chain: bool = False
+) -> Result:
     say(f"building {leads:,} leads, 100 automations, {sizes[-1]:,} scheduled items")
     built = build(leads, sizes)
     say(f"built in {sum(built.seconds.values()):.1f} s; checking, then timing")
     lanes = Lanes(built, samples + 1, calls)
-    moves, commands = move_rows(built, lanes)
+    moves, commands = move_rows(built, lanes, chain)
     check_moves(built, commands)
     check_due(built)
     load_before = load_average()
@@ -679,6 +703,7 @@ def run_worker(leads: int, sizes: Sequence[int], samples: int, calls: int) -> Re
         "scan_ms": scan,
         "tuple_untouched": untouched,
         "load": None if load_before is None or load_after is None else [load_before, load_after],
+        "chained": chain,
     }
 
 
@@ -822,6 +847,8 @@ def print_moves(result: Result) -> None:
         " calls a batch, each on\nanother lead; median, fastest batch (min), interquartile range;"
         " ratio = median / reference."
     )
+    if result["chained"]:
+        print("Each move ran on the workspace the move before it made (--chain).")
     print()
     print(f"{'':44} {'median':>7} {'min':>7} {'IQR':>7} {'ratio':>7}")
     rule = "-" * 76
@@ -972,6 +999,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if a goal of issue 7 is missed"
     )
+    parser.add_argument(
+        "--chain",
+        action="store_true",
+        help="apply each batch's moves one after another, as a host does, not each to the"
+        " same base workspace",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     leads: int = args.leads
@@ -983,13 +1016,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sizes[0] < 1:
         parser.error("--scheduled sizes must be at least 1")
     if args.worker:
-        json.dump(run_worker(leads, sizes, samples, calls), sys.stdout)
+        json.dump(run_worker(leads, sizes, samples, calls, args.chain), sys.stdout)
         return 0
 
     # A fresh process: nothing the parent allocated changes the memory figures.
     command = [sys.executable, os.path.abspath(__file__), "--worker", "--leads", str(leads)]
     command += ["--scheduled", ",".join(map(str, sizes))]
     command += ["--samples", str(samples), "--calls", str(calls)]
+    command += ["--chain"] if args.chain else []
     finished = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     result: Result = json.loads(finished.stdout)
     found = print_report(result, samples)

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from pipekit import HostAction, MoveTo, Scheduled, _schedule
-from pipekit._schedule import EMPTY_SCHEDULE, Node, Schedule, time_key
+from pipekit import HostAction, MoveTo, Scheduled, _tree
+from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
+from pipekit._tree import Node
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 ZONES = (UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30)))
@@ -257,7 +258,7 @@ class ScheduleMachine(RuleBasedStateMachine):
     @invariant()
     def nodes_name_the_automations_below_them(self) -> None:
         for tree in (self.schedule._waiting, self.schedule._handed):
-            below_nodes(tree.root, tree.height)
+            below_nodes(tree._root, tree._height)
 
 
 def below_nodes(node: Node, height: int) -> frozenset[int]:
@@ -271,15 +272,21 @@ def below_nodes(node: Node, height: int) -> frozenset[int]:
 
 
 class SmallNodeScheduleMachine(ScheduleMachine):
-    """The same, with nodes of at most four entries: trees many levels deep, splitting often."""
+    """The same, with nodes of at most four entries and a buffer of three.
+
+    Trees grow many levels deep, split often, and take a full buffer every few items.
+    """
 
     def __init__(self) -> None:
-        self.max_entries = _schedule._MAX
-        setattr(_schedule, "_MAX", 4)  # noqa: B010  # mypy refuses assigning a Final
+        self.limits = (_tree._MAX, _tree._BUFFER)
+        # mypy refuses assigning a Final
+        setattr(_tree, "_MAX", 4)  # noqa: B010
+        setattr(_tree, "_BUFFER", 3)  # noqa: B010
         super().__init__()
 
     def teardown(self) -> None:
-        setattr(_schedule, "_MAX", self.max_entries)  # noqa: B010
+        setattr(_tree, "_MAX", self.limits[0])  # noqa: B010
+        setattr(_tree, "_BUFFER", self.limits[1])  # noqa: B010
 
 
 def _id(one: Scheduled) -> int:
@@ -319,13 +326,13 @@ class TestItemsOfAnAutomation:
         for one in items:
             one_by_one = one_by_one.with_item(one)
         for schedule in (Schedule(items), one_by_one):
-            assert schedule._waiting.height >= 1
+            assert schedule._waiting._height >= 1
             for automation_id in range(1, 9):
                 assert schedule.waiting_of(automation_id) == self.expected(items, automation_id)
 
     def test_a_tree_built_at_once_names_exactly_the_automations_below(self) -> None:
         tree = Schedule(self.items())._waiting
-        assert below_nodes(tree.root, tree.height) == tree.root[2] == frozenset(range(1, 8))
+        assert below_nodes(tree._root, tree._height) == tree._root[2] == frozenset(range(1, 8))
 
     def test_after_removals_and_hand_overs(self) -> None:
         items = self.items()
@@ -337,7 +344,7 @@ class TestItemsOfAnAutomation:
         rest = items[2::3]
         for automation_id in range(1, 8):
             assert schedule.waiting_of(automation_id) == self.expected(rest, automation_id)
-        below_nodes(schedule._waiting.root, schedule._waiting.height)
+        below_nodes(schedule._waiting._root, schedule._waiting._height)
 
 
 @pytest.mark.parametrize("size", [0, 1, 64, 65, 2049])

@@ -3,11 +3,12 @@
 A workspace may hold a million scheduled actions, so adding or removing one must
 not copy them all, and finding what is due must not scan them all.
 :class:`Schedule` keeps the items waiting to be carried out or handed over in a
-persistent B+ tree ordered by (due time, id), the items handed over in another,
-the items of each lead in a :class:`~pipekit._index.PersistentIndex`, and every
-item by id in an :class:`~pipekit._ids.IdTrie`, where the next id costs one
-small copy. Each node of a tree names the automations of the items below it, so
-an automation's items are found without a map of their own. Each change copies
+:class:`~pipekit._tree.Tree` ordered by (due time, id), the items handed over in
+another, the items of each lead in a :class:`~pipekit._index.PersistentIndex`,
+and every item by id in an :class:`~pipekit._ids.IdTrie`; in a tree and by id,
+the next id costs one small copy. Each node of a tree names the automations of
+the items below it, so an automation's items are found without a map of their
+own. Each change copies
 one path of each and shares the rest, except that an item removed while waiting
 is only removed from its lead: its tree entry and its place by id stay behind,
 reads skip them, and they go once the entry reaches the tree's front.
@@ -15,7 +16,6 @@ reads skip them, and they go once the entry reaches the tree's front.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from heapq import merge
@@ -24,24 +24,13 @@ from typing import Any, Final, TypeAlias, final
 
 from pipekit._ids import IdTrie
 from pipekit._index import PersistentIndex
+from pipekit._tree import Key, Tree
 from pipekit.automation import Scheduled, trusted_scheduled
 
 __all__ = ["EMPTY_SCHEDULE", "Schedule", "time_key"]
 
-Key: TypeAlias = tuple[int, int]
-"""Where an item sorts: its due time in microseconds since the epoch, then its id."""
-
-Node: TypeAlias = tuple[tuple[Any, ...], tuple[Any, ...], frozenset[int]]
-"""A leaf: (keys, items, automations). A branch: (the last key of each child, children,
-automations). ``automations`` holds the automation id of every item below the node, and
-may hold more: see :func:`_insert`."""
-
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
-_MAX: Final = 64
-"""The most entries a node holds before it splits in two."""
-_NO_AUTOMATIONS: Final[frozenset[int]] = frozenset()
-_EMPTY_NODE: Final[Node] = ((), (), _NO_AUTOMATIONS)
 
 
 def time_key(moment: datetime) -> int:
@@ -51,170 +40,6 @@ def time_key(moment: datetime) -> int:
 
 def _key(item: Scheduled) -> Key:
     return (time_key(item.due_at), item.id)
-
-
-# -- a persistent B+ tree -------------------------------------------------------------
-# Leaves hold sorted keys and their items; a branch holds, for each child, the last
-# key below it. Nodes split when they pass _MAX entries and are dropped when empty;
-# they are never merged, so a tree is only ever as deep as it was at its largest.
-# Each node also names the automations of the items below it, so that finding one
-# automation's items descends only where it has some: that costs an insert a set
-# lookup per level, where a map of ids per automation cost two more path copies.
-
-
-@final
-class _Tree:
-    __slots__ = ("height", "root")
-
-    def __init__(self, root: Node = _EMPTY_NODE, height: int = 0) -> None:
-        self.root = root
-        self.height = height
-
-    @classmethod
-    def build(cls, pairs: list[tuple[Key, Scheduled]]) -> _Tree:
-        """Return the tree of *pairs*, sorted by key with no key twice."""
-        half = _MAX // 2
-        nodes: list[Node] = []
-        for start in range(0, len(pairs), half):
-            items = tuple(item for _, item in pairs[start : start + half])
-            keys = tuple(key for key, _ in pairs[start : start + half])
-            nodes.append((keys, items, _automations_of(items, 0)))
-        height = 0
-        while len(nodes) > 1:
-            height += 1
-            nodes = [
-                (tuple(node[0][-1] for node in group), group, _automations_of(group, height))
-                for group in (
-                    tuple(nodes[start : start + half]) for start in range(0, len(nodes), half)
-                )
-            ]
-        return cls(nodes[0] if nodes else _EMPTY_NODE, height)
-
-    def with_item(self, key: Key, item: Scheduled) -> _Tree:
-        parts = _insert(self.root, self.height, key, item)
-        if len(parts) == 1:
-            return _Tree(parts[0], self.height)
-        left, right = parts
-        root = ((left[0][-1], right[0][-1]), (left, right), left[2] | right[2])
-        return _Tree(root, self.height + 1)
-
-    def without(self, key: Key) -> _Tree:
-        root = _remove(self.root, self.height, key)
-        height = self.height
-        if root is None:
-            return _Tree()
-        while height and len(root[1]) == 1:
-            root, height = root[1][0], height - 1
-        return _Tree(root, height)
-
-    def items(self) -> Iterator[tuple[Key, Scheduled]]:
-        return _walk(self.root, self.height)
-
-    def first(self) -> tuple[Key, Scheduled] | None:
-        """Return the first key and its item, or ``None`` when the tree is empty."""
-        node, height = self.root, self.height
-        while height:
-            node, height = node[1][0], height - 1
-        return (node[0][0], node[1][0]) if node[0] else None
-
-    def of_automation(self, automation_id: int) -> Iterator[Scheduled]:
-        """Yield the items of *automation_id*, left-overs included, in order."""
-        return _of_automation(self.root, self.height, automation_id)
-
-    def until(self, bound: int) -> Iterator[Scheduled]:
-        """Yield the items due at most at the time key *bound*, in order."""
-        for key, item in _walk(self.root, self.height):
-            if key[0] > bound:
-                return
-            yield item
-
-
-# Copies go through a list: list(), a change in place and tuple() cost less than
-# slicing and unpacking, the more so the longer the node.
-
-
-def _insert(node: Node, height: int, key: Key, item: Scheduled) -> tuple[Node, ...]:
-    """Return *node* with *item* under *key*: one node, or two where it split.
-
-    A node's automations only grow as items come; an item that goes leaves its
-    automation named, until the node splits and each half names exactly its own.
-    """
-    keys, entries, automations = node
-    if item.automation_id not in automations:
-        automations = automations | {item.automation_id}
-    index = bisect_left(keys, key)
-    if height == 0:
-        new_entries = list(entries)
-        if index < len(keys) and keys[index] == key:  # a left-over entry: the item replaces it
-            new_entries[index] = item
-            return ((keys, tuple(new_entries), automations),)
-        new_entries.insert(index, item)
-        new_keys = list(keys)
-        new_keys.insert(index, key)
-    else:
-        index = min(index, len(keys) - 1)  # past every key: into the last child
-        parts = _insert(entries[index], height - 1, key, item)
-        new_entries = list(entries)
-        new_entries[index] = parts[0]
-        last = parts[0][0][-1]
-        if len(parts) == 1 and last == keys[index]:  # the usual case: no new last key
-            return ((keys, tuple(new_entries), automations),)
-        new_keys = list(keys)
-        new_keys[index] = last  # the key went past the child's last, or the child split
-        if len(parts) == 2:
-            new_entries.insert(index + 1, parts[1])
-            new_keys.insert(index + 1, parts[1][0][-1])
-    if len(new_keys) <= _MAX:
-        return ((tuple(new_keys), tuple(new_entries), automations),)
-    half = len(new_keys) // 2
-    left, right = tuple(new_entries[:half]), tuple(new_entries[half:])
-    return (
-        (tuple(new_keys[:half]), left, _automations_of(left, height)),
-        (tuple(new_keys[half:]), right, _automations_of(right, height)),
-    )
-
-
-def _automations_of(entries: tuple[Any, ...], height: int) -> frozenset[int]:
-    """Return the automations of a node's *entries*: items at height 0, else children."""
-    if height == 0:
-        return frozenset(item.automation_id for item in entries)
-    return _NO_AUTOMATIONS.union(*(child[2] for child in entries))
-
-
-def _remove(node: Node, height: int, key: Key) -> Node | None:
-    """Return *node* without *key* (which it holds), or ``None`` when nothing is left."""
-    keys, entries, automations = node
-    index = bisect_left(keys, key)
-    child = None if height == 0 else _remove(entries[index], height - 1, key)
-    if child is None and len(keys) == 1:
-        return None
-    new_keys = list(keys)
-    new_entries = list(entries)
-    if child is None:
-        del new_keys[index]
-        del new_entries[index]
-    else:
-        new_keys[index] = child[0][-1]
-        new_entries[index] = child
-    return (tuple(new_keys), tuple(new_entries), automations)
-
-
-def _of_automation(node: Node, height: int, automation_id: int) -> Iterator[Scheduled]:
-    if automation_id not in node[2]:
-        return
-    if height == 0:
-        yield from (item for item in node[1] if item.automation_id == automation_id)
-    else:
-        for child in node[1]:
-            yield from _of_automation(child, height - 1, automation_id)
-
-
-def _walk(node: Node, height: int) -> Iterator[tuple[Key, Scheduled]]:
-    if height == 0:
-        yield from zip(node[0], node[1], strict=True)
-    else:
-        for child in node[1]:
-            yield from _walk(child, height - 1)
 
 
 # -- groups -----------------------------------------------------------------------------
@@ -322,10 +147,10 @@ class Schedule:
     _by_lead: PersistentIndex[Group]
     """Every item, by lead: what is live. An item is in the schedule while this holds
     that very object; the other maps may still hold an item removed while waiting."""
-    _waiting: _Tree
+    _waiting: Tree
     """The items not handed over, by (due time, id), and left-overs: an item removed while
     waiting stays here until it reaches the front."""
-    _handed: _Tree
+    _handed: Tree
     _by_id: IdTrie[Scheduled]
     """Every item by id, and the left-overs of the waiting tree while it holds them."""
     _len: int
@@ -336,8 +161,8 @@ class Schedule:
         items = tuple(items)
         waiting = sorted((_key(item), item) for item in items if item.handed_over_at is None)
         handed = sorted((_key(item), item) for item in items if item.handed_over_at is not None)
-        self._waiting = _Tree.build(waiting)
-        self._handed = _Tree.build(handed)
+        self._waiting = Tree(waiting)
+        self._handed = Tree(handed)
         self._by_id = IdTrie(items)
         self._by_lead = _by_lead(items)
         self._len = len(items)
@@ -345,8 +170,8 @@ class Schedule:
 
     def _evolve(
         self,
-        waiting: _Tree,
-        handed: _Tree,
+        waiting: Tree,
+        handed: Tree,
         by_id: IdTrie[Scheduled],
         by_lead: PersistentIndex[Group],
         size: int,
@@ -459,8 +284,8 @@ class Schedule:
 
 
 def _pruned(
-    waiting: _Tree, by_id: IdTrie[Scheduled], by_lead: PersistentIndex[Group]
-) -> tuple[_Tree, IdTrie[Scheduled]]:
+    waiting: Tree, by_id: IdTrie[Scheduled], by_lead: PersistentIndex[Group]
+) -> tuple[Tree, IdTrie[Scheduled]]:
     """Return *waiting* without the left-overs at its front, and *by_id* without them too."""
     while (first := waiting.first()) is not None:
         key, left_over = first
