@@ -2,7 +2,7 @@
 
 Run from the root of a clone, with pipekit installed and valgrind on the PATH::
 
-    python bench/count_moves.py [--leads 50000] [--calls 1000]
+    python bench/count_moves.py [--leads 50000] [--calls 1000] [--chain]
 
 Timings on a shared machine move by tens of percent from run to run; an
 instruction count does not. This script builds the workspaces of
@@ -48,8 +48,11 @@ WARM_UP: Final = 50
 """Moves of each row made before counting, so that no row pays for first calls."""
 
 
-def run_worker(leads: int, calls: int) -> None:
-    """Build, then count each row between callgrind dumps named after it."""
+def run_worker(leads: int, calls: int, chain: bool) -> None:
+    """Build, then count each row between callgrind dumps named after it.
+
+    With *chain*, each counted move works on the workspace the move before it made.
+    """
     built = build(leads, [leads])
     _, commands = move_rows(built, Lanes(built, 2, calls))
     workspaces = {"reference": built.reference}
@@ -63,7 +66,9 @@ def run_worker(leads: int, calls: int) -> None:
         _control("--zero", pid)
         _control("--instr=on", pid)
         for command in counted:
-            apply(workspace, command, at=MOVED_AT)
+            result = apply(workspace, command, at=MOVED_AT).workspace
+            if chain:
+                workspace = result
         _control("--instr=off", pid)
         _control(f"--dump={row}", pid)
 
@@ -95,10 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--leads", type=int, default=50_000, help="leads and items (50000)")
     parser.add_argument("--calls", type=int, default=1000, help="moves counted per row (1000)")
+    parser.add_argument(
+        "--chain",
+        action="store_true",
+        help="make each counted move on the workspace the move before it made, as a host does",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        run_worker(args.leads, args.calls)
+        run_worker(args.leads, args.calls, args.chain)
         return 0
     for tool in ("valgrind", "callgrind_control", "callgrind_annotate"):
         if shutil.which(tool) is None:
@@ -110,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
         command += [f"--callgrind-out-file={out}", sys.executable, os.path.abspath(__file__)]
         command += ["--worker", "--leads", str(args.leads), "--calls", str(args.calls)]
+        command += ["--chain"] if args.chain else []
         subprocess.run(
             command,
             stdout=subprocess.DEVNULL,
@@ -119,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = {trigger(dump): total(dump) for dump in Path(directory).glob("callgrind.out.*")}
     reference = counts["reference"] / args.calls
     print(f"\nMoveLead at {args.leads:,} leads and items: instructions per move,")
-    print(f"{args.calls} moves a row; ratio = the row over the reference.\n")
+    chained = ", each on the workspace the move before made" if args.chain else ""
+    print(f"{args.calls} moves a row{chained}; ratio = the row over the reference.\n")
     print(f"  {'row':<40}{'per move':>12}{'ratio':>8}")
     for row in ROWS:
         per_move = counts[row] / args.calls

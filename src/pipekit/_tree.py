@@ -7,7 +7,8 @@ from a counter) first goes to a small sorted buffer beside the tree; a full
 buffer goes into the tree in one pass, which copies each node it touches once.
 Actions scheduled by moves made about the same time fall due about the same
 time, so a buffer's entries mostly share a leaf, and a new entry costs a copy of
-the buffer plus a small share of one path.
+the buffer plus a small share of one path. A buffer due wholly before or after
+the leaf it lands by becomes a leaf of its own, and that leaf is left unread.
 """
 
 from __future__ import annotations
@@ -220,8 +221,17 @@ def _merged(node: Node, height: int, keys: list[Key], items: list[Scheduled]) ->
     Each node on the way to the new keys is copied once, however many land below it.
     """
     node_keys, entries, automations = node
-    automations = automations.union(item.automation_id for item in items)
+    named = {item.automation_id for item in items}
+    if not named <= automations:
+        automations = automations | named
     if height == 0:
+        before = bool(node_keys) and keys[-1] < node_keys[0]
+        if len(keys) >= _MAX // 4 and (before or (node_keys and keys[0] > node_keys[-1])):
+            # The new keys all sort before this leaf's or all after: they make a leaf of
+            # their own, and this one is shared as it is, its items never read.
+            new_items = tuple(items)
+            leaf = (tuple(keys), new_items, _automations_of(new_items, 0))
+            return [leaf, node] if before else [node, leaf]
         pairs = sorted(
             chain(zip(node_keys, entries, strict=True), zip(keys, items, strict=True)), key=_first
         )
