@@ -10,6 +10,8 @@ block of 32 slots, not a path. A lower id, or a removal, copies one path.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import partial
+from operator import is_not
 from typing import Any, Final, Generic, Protocol, TypeVar, final
 
 __all__ = ["IdTrie"]
@@ -18,6 +20,9 @@ _BITS: Final = 5
 _WIDTH: Final = 1 << _BITS
 _MASK: Final = _WIDTH - 1
 _EMPTY: Final[tuple[None, ...]] = (None,) * _WIDTH
+_present: Final = partial(is_not, None)
+"""Whether a slot holds something, by identity: ``tuple.count(None)`` would compare each
+value with ``None`` through its ``__eq__``, a Python call for an attrs class."""
 
 Node = tuple[Any, ...]
 """32 slots: values or ``None`` in a leaf, child nodes or ``None`` above."""
@@ -113,7 +118,7 @@ class IdTrie(Generic[_V]):
             root, height = self._root, self._height
             if self._tail_start == 0:
                 root = self._tail  # nothing is below the first block: it becomes the root
-            elif self._tail.count(None) != _WIDTH:
+            elif any(map(_present, self._tail)):
                 root, height = _grown(root, height, self._tail_start)
                 root = _placed(root, _BITS * height, self._tail_start, self._tail, _BITS)
             slots = list(_EMPTY)
@@ -157,7 +162,7 @@ def _placed(node: Node | None, shift: int, key: int, new: Any, bottom: int) -> A
     if shift != bottom:
         new = _placed(slots[index], shift - _BITS, key, new, bottom)
     slots[index] = new
-    if new is None and slots.count(None) == _WIDTH:
+    if new is None and not any(map(_present, slots)):
         return None
     return tuple(slots)
 

@@ -15,6 +15,8 @@ set of ids, whatever the order of changes.
 from __future__ import annotations
 
 from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
+from functools import partial
+from operator import is_not
 from typing import Any, Final, Generic, TypeVar, cast, final, overload
 
 __all__ = ["PersistentIndex"]
@@ -25,6 +27,9 @@ _D = TypeVar("_D")
 _BITS: Final = 5
 _MASK: Final = (1 << _BITS) - 1
 _EMPTY: Final[tuple[Any, ...]] = (None,) * (1 << _BITS)
+_present: Final = partial(is_not, None)
+"""Whether a slot holds something, by identity: ``tuple.count(None)`` would compare each
+value with ``None`` through its ``__eq__``, a Python call for an attrs class."""
 
 Node = tuple[Any, ...]
 
@@ -277,7 +282,8 @@ def _remove(root: Node, key: int, key_of: Callable[[Any], int]) -> Node | None:
 
 def _single_value(node: Node) -> Any:
     """Return the value *node* holds if it holds one value and nothing else, else ``None``."""
-    if node.count(None) != len(node) - 1:
+    present = filter(_present, node)
+    slot = next(present, None)
+    if slot.__class__ is tuple or next(present, None) is not None:
         return None
-    slot = next(slot for slot in node if slot is not None)
-    return None if slot.__class__ is tuple else slot
+    return slot
