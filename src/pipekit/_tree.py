@@ -8,7 +8,8 @@ buffer goes into the tree in one pass, which copies each node it touches once.
 Actions scheduled by moves made about the same time fall due about the same
 time, so a buffer's entries mostly share a leaf, and a new entry costs a copy of
 the buffer plus a small share of one path. A buffer due wholly before or after
-the leaf it lands by becomes a leaf of its own, and that leaf is left unread.
+the leaf it lands by becomes a leaf of its own, and that leaf is left unread; one
+due wholly between two neighbouring entries of a leaf is spliced in between them.
 """
 
 from __future__ import annotations
@@ -225,18 +226,27 @@ def _merged(node: Node, height: int, keys: list[Key], items: list[Scheduled]) ->
     if not named <= automations:
         automations = automations | named
     if height == 0:
-        before = bool(node_keys) and keys[-1] < node_keys[0]
-        if len(keys) >= _MAX // 4 and (before or (node_keys and keys[0] > node_keys[-1])):
+        start = bisect_left(node_keys, keys[0])
+        if start != bisect_left(node_keys, keys[-1], start):
+            # Some of this leaf's keys sort between the new ones: sort them all together.
+            pairs = sorted(
+                chain(zip(node_keys, entries, strict=True), zip(keys, items, strict=True)),
+                key=_first,
+            )
+            new_keys = [key for key, _ in pairs]
+            new_entries: list[Any] = [item for _, item in pairs]
+        elif node_keys and len(keys) >= _MAX // 4 and start in (0, len(node_keys)):
             # The new keys all sort before this leaf's or all after: they make a leaf of
             # their own, and this one is shared as it is, its items never read.
             new_items = tuple(items)
             leaf = (tuple(keys), new_items, _automations_of(new_items, 0))
-            return [leaf, node] if before else [node, leaf]
-        pairs = sorted(
-            chain(zip(node_keys, entries, strict=True), zip(keys, items, strict=True)), key=_first
-        )
-        new_keys = [key for key, _ in pairs]
-        new_entries: list[Any] = [item for _, item in pairs]
+            return [leaf, node] if start == 0 else [node, leaf]
+        else:
+            # The usual case: the new keys all fall between the same two of this leaf's.
+            new_keys = list(node_keys)
+            new_keys[start:start] = keys
+            new_entries = list(entries)
+            new_entries[start:start] = items
     else:
         new_keys, new_entries = list(node_keys), list(entries)
         # Each child takes the new keys above the last key of the child before it. Go
