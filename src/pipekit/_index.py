@@ -2,8 +2,8 @@
 
 A workspace may hold a million leads, so a command must not copy them all to
 change one. :class:`PersistentIndex` is a hash array mapped trie on the id's own
-bits, 32 slots a node, low bits first: a change copies the few nodes on one path
-(four for a million sequential ids) and shares everything else with the old map.
+bits, 16 slots a node, low bits first: a change copies the few nodes on one path
+(five for a million sequential ids) and shares everything else with the old map.
 
 Each value carries its own key (``key(value)``, or the value itself for a set of
 ints), so no pair is stored per entry. A slot holds ``None``, a value, or a child
@@ -24,7 +24,7 @@ __all__ = ["PersistentIndex"]
 _V = TypeVar("_V")
 _D = TypeVar("_D")
 
-_BITS: Final = 5
+_BITS: Final = 4
 _MASK: Final = (1 << _BITS) - 1
 _EMPTY: Final[tuple[Any, ...]] = (None,) * (1 << _BITS)
 _present: Final = partial(is_not, None)
