@@ -242,7 +242,7 @@ def _merged(node: Node, height: int, keys: list[Key], items: list[Scheduled]) ->
             leaf = (tuple(keys), new_items, _automations_of(new_items, 0))
             return [leaf, node] if start == 0 else [node, leaf]
         else:
-            # The usual case: the new keys all fall between the same two of this leaf's.
+            # The new keys all fall between the same two of this leaf's: splice them in there.
             new_keys = list(node_keys)
             new_keys[start:start] = keys
             new_entries = list(entries)
