@@ -45,8 +45,8 @@ from pipekit import (
     new_workspace,
     replay,
 )
-from pipekit.codec import JSON, dump, load
-from pipekit.sqlite import SQLiteStore, StoreError
+from pipekit.codec import JSON, DecodeError, dump, load
+from pipekit.sqlite import MAX_TIMEOUT, SQLiteStore, StoreError
 from tests.workspace_strategies import History, histories
 
 AT: Final = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -184,6 +184,61 @@ class TestOpening:
     def test_snapshot_every_is_an_int(self, path: Path, every: object) -> None:
         with pytest.raises(TypeError, match="snapshot_every must be an int"):
             SQLiteStore(path, snapshot_every=every)  # type: ignore[arg-type]  # on purpose
+
+    @pytest.mark.parametrize("timeout", [0, 0.5, 30, MAX_TIMEOUT])
+    def test_takes_a_timeout_from_0_to_the_most_sqlite_holds(
+        self, path: Path, timeout: float
+    ) -> None:
+        with SQLiteStore(path, timeout=timeout) as store:
+            store.execute(ACME, CreateLead("ACME"), at=AT)
+        assert revisions(path, ACME) == [1]
+
+    @pytest.mark.parametrize("timeout", [-1, -0.001, MAX_TIMEOUT + 1, float("inf"), float("nan")])
+    def test_a_timeout_out_of_range_is_refused(self, path: Path, timeout: float) -> None:
+        with pytest.raises(ValueError, match=f"timeout is from 0 to {MAX_TIMEOUT} seconds"):
+            SQLiteStore(path, timeout=timeout)
+        assert not path.exists()
+
+    @pytest.mark.parametrize("timeout", [True, "30", None, [30]])
+    def test_a_timeout_that_is_not_a_number_is_a_type_error(
+        self, path: Path, timeout: object
+    ) -> None:
+        with pytest.raises(TypeError, match="timeout must be a number of seconds"):
+            SQLiteStore(path, timeout=timeout)  # type: ignore[arg-type]  # on purpose
+        assert not path.exists()
+
+    def test_a_database_locked_while_opening_is_a_store_error_not_a_conflict(
+        self, path: Path
+    ) -> None:
+        # Creating the tables needs the write lock another connection holds: opening
+        # writes no workspace, so there is no revision to conflict with.
+        holder = raw(path)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(
+                StoreError, match="longer than the timeout while the store was opening"
+            ) as raised:
+                SQLiteStore(path, timeout=0)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert not isinstance(raised.value, RevisionConflict)
+        assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+        assert raised.value.workspace_id is None
+        with SQLiteStore(path, timeout=0) as store:
+            assert store.execute(ACME, CreateLead("ACME"), at=AT).workspace.revision == 1
+
+    def test_opening_a_store_that_exists_needs_no_lock(self, path: Path) -> None:
+        with SQLiteStore(path) as store:
+            store.execute(ACME, CreateLead("ACME"), at=AT)
+        holder = raw(path)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with SQLiteStore(path, timeout=0) as store:
+                assert store.load(ACME).revision == 1
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -390,6 +445,35 @@ class TestWorkspaceIds:
         with pytest.raises(TypeError, match="workspace id must be a str"):
             self.OPERATIONS[operation](store, workspace_id)
         assert rows(path) == ([], [])
+
+    @pytest.mark.parametrize("operation", OPERATIONS)
+    @pytest.mark.parametrize("workspace_id", ["\ud800", "acme\udfff", "\udc00\ud800"])
+    def test_an_id_with_a_lone_surrogate_is_refused(
+        self, store: SQLiteStore, path: Path, operation: str, workspace_id: str
+    ) -> None:
+        with pytest.raises(ValueError, match="without lone surrogates") as raised:
+            self.OPERATIONS[operation](store, workspace_id)
+        assert not isinstance(raised.value, UnicodeError)
+        assert rows(path) == ([], [])
+
+    @pytest.mark.parametrize("operation", OPERATIONS)
+    @pytest.mark.parametrize(
+        ("workspace_id", "error"), [("", ValueError), ("\ud800", ValueError), (None, TypeError)]
+    )
+    def test_a_bad_id_is_refused_before_the_database_is_touched(
+        self, path: Path, operation: str, workspace_id: object, error: type[Exception]
+    ) -> None:
+        # A closed store fails on any use of its database: the id is refused first.
+        store = SQLiteStore(path)
+        store.close()
+        with pytest.raises(error, match="workspace id"):
+            self.OPERATIONS[operation](store, workspace_id)
+
+    @pytest.mark.parametrize("workspace_id", ["a\x00b", "Ω 🚀", " "])
+    def test_any_other_str_is_an_id(self, store: SQLiteStore, workspace_id: str) -> None:
+        store.execute(workspace_id, CreateLead("ACME"), at=AT)
+        assert store.load(workspace_id).revision == 1
+        assert store.load(ACME).revision == 0
 
 
 class TestSnapshotEvery:
@@ -621,6 +705,217 @@ class TestNoSqliteErrorEscapes:
             assert time.monotonic() - started >= 0.2
             assert applied.workspace.revision == 1
             assert revisions(path, ACME) == [1]
+
+
+class TestTamperedRows:
+    """A file that is valid SQLite but whose rows pipekit did not write reads as StoreError."""
+
+    DEEP: Final = "[" * 100_000 + "]" * 100_000
+
+    @pytest.fixture
+    def logged(self, path: Path) -> Path:
+        """A store of two revisions with no snapshot: loading reads every event row."""
+        with SQLiteStore(path, snapshot_every=100) as store:
+            execute_all(store, LEADS[:2])
+        return path
+
+    @pytest.fixture
+    def snapshotted(self, path: Path) -> Path:
+        """A store of two revisions with a snapshot at each."""
+        with SQLiteStore(path) as store:
+            execute_all(store, LEADS[:2])
+        return path
+
+    @staticmethod
+    def tamper(path: Path, sql: str, *parameters: object) -> Rows:
+        """Run *sql* on the file with a plain connection; return the rows after it."""
+        db = raw(path)
+        try:
+            db.execute(sql, parameters)
+        finally:
+            db.close()
+        return rows(path)
+
+    @staticmethod
+    def refusals(path: Path, *operations: str) -> list[StoreError]:
+        """The StoreError each of *operations* raises on the store at *path*."""
+        refused = []
+        with SQLiteStore(path) as store:
+            for operation in operations:
+                with pytest.raises(StoreError, match=f"workspace '{ACME}'") as raised:
+                    TestWorkspaceIds.OPERATIONS[operation](store, ACME)
+                refused.append(raised.value)
+        return refused
+
+    @pytest.mark.parametrize(
+        ("cell", "cause", "message"),
+        [
+            ("x{", json.JSONDecodeError, "JSONDecodeError: Expecting value"),
+            (DEEP, RecursionError, "RecursionError"),
+            (b"\xff\x00", json.JSONDecodeError, "JSONDecodeError"),
+            ('[{"type": "LeadCreated"}]', DecodeError, "DecodeError: "),
+            ("[5]", DecodeError, "DecodeError: "),
+        ],
+        ids=["not-json", "deep", "blob", "not-an-event", "a-number-in-the-array"],
+    )
+    def test_an_events_row_that_does_not_decode(
+        self, logged: Path, cell: object, cause: type[Exception], message: str
+    ) -> None:
+        before = self.tamper(
+            logged, "UPDATE pipekit_events SET events = ? WHERE revision = 2", cell
+        )
+
+        for error in self.refusals(logged, "load", "events", "execute"):
+            assert error.code == "store_error"
+            assert error.workspace_id == ACME
+            assert re.search(f"cannot read the events of revision 2: {message}", error.reason)
+            assert isinstance(error.__cause__, cause)
+        assert rows(logged) == before
+
+    @pytest.mark.parametrize("cell", [5, "5", "null", "{}", "[]", '"events"'], ids=repr)
+    def test_an_events_row_that_is_not_an_array_of_events(self, logged: Path, cell: object) -> None:
+        before = self.tamper(
+            logged, "UPDATE pipekit_events SET events = ? WHERE revision = 2", cell
+        )
+        for error in self.refusals(logged, "load", "events", "execute"):
+            assert (
+                error.reason == "the events of revision 2 are not a non-empty JSON array of events"
+            )
+            assert error.__cause__ is None
+        assert rows(logged) == before
+
+    def test_an_events_row_that_is_null(self, path: Path) -> None:
+        # A table made by hand without NOT NULL: CREATE TABLE IF NOT EXISTS keeps it.
+        db = raw(path)
+        db.execute(
+            "CREATE TABLE pipekit_events (workspace_id TEXT, revision INTEGER, events TEXT,"
+            " PRIMARY KEY (workspace_id, revision))"
+        )
+        db.execute("INSERT INTO pipekit_events VALUES (?, 1, NULL)", (ACME,))
+        db.close()
+        for error in self.refusals(path, "load", "events", "execute"):
+            assert error.reason.startswith("cannot read the events of revision 1: TypeError")
+            assert isinstance(error.__cause__, TypeError)
+
+    def test_an_events_row_with_events_of_another_revision(self, logged: Path) -> None:
+        events, _snapshots = rows(logged)
+        before = self.tamper(
+            logged,
+            "UPDATE pipekit_events SET events = ? WHERE revision = 2",
+            events[1][2].replace('"revision": 2', '"revision": 3'),
+        )
+        for error in self.refusals(logged, "load", "events", "execute"):
+            assert error.reason == "the events of revision 2 hold an event of revision 3"
+        assert rows(logged) == before
+
+    def test_an_events_row_whose_revision_is_not_an_integer(self, logged: Path) -> None:
+        before = self.tamper(
+            logged, "UPDATE pipekit_events SET revision = 'two' WHERE revision = 2"
+        )
+        for error in self.refusals(logged, "load", "events", "execute"):
+            assert error.reason == "the events of revision 'two' hold an event of revision 2"
+        assert rows(logged) == before
+
+    def test_a_log_with_a_gap_does_not_replay(self, logged: Path) -> None:
+        before = self.tamper(logged, "DELETE FROM pipekit_events WHERE revision = 1")
+        load_error, execute_error = self.refusals(logged, "load", "execute")
+        for error in (load_error, execute_error):
+            assert error.reason == (
+                "cannot read the event log: RevisionConflict: the log jumps: the next events"
+                " should have revision 1, not 2"
+            )
+            assert isinstance(error.__cause__, RevisionConflict)
+        assert rows(logged) == before
+
+    def test_a_log_whose_events_break_the_rules_does_not_replay(self, logged: Path) -> None:
+        # Revision 2 creates a lead in stage 999, which no pipeline has.
+        events, _snapshots = rows(logged)
+        before = self.tamper(
+            logged,
+            "UPDATE pipekit_events SET events = ? WHERE revision = 2",
+            events[1][2].replace(f'"stage_id": {OFFER}', '"stage_id": 999'),
+        )
+        (error,) = self.refusals(logged, "load")
+        assert error.reason.startswith("cannot read the event log: ")
+        assert isinstance(error.__cause__, PipekitError)
+        assert rows(logged) == before
+
+    @pytest.mark.parametrize(
+        ("document", "cause"),
+        [
+            ("nope", json.JSONDecodeError),
+            (DEEP, RecursionError),
+            ("null", DecodeError),
+            ('{"schema": "pipekit/1"}', DecodeError),
+            (5, DecodeError),
+        ],
+        ids=["not-json", "deep", "null", "incomplete", "a-number"],
+    )
+    def test_a_snapshot_that_does_not_decode(
+        self, snapshotted: Path, document: object, cause: type[Exception]
+    ) -> None:
+        before = self.tamper(snapshotted, "UPDATE pipekit_snapshots SET document = ?", document)
+        for error in self.refusals(snapshotted, "load", "execute"):
+            assert error.reason.startswith(f"cannot read the snapshot: {cause.__name__}")
+            assert isinstance(error.__cause__, cause)
+        with SQLiteStore(snapshotted) as store:
+            assert len(store.events(ACME)) == 2, "the log is fine"
+        assert rows(snapshotted) == before
+
+    @pytest.mark.parametrize(
+        ("sql", "shown"),
+        [
+            (
+                "UPDATE pipekit_snapshots SET revision = 18446744073709551616",
+                "1.8446744073709552e+19",
+            ),
+            ("UPDATE pipekit_snapshots SET revision = 'two'", "'two'"),
+            ("UPDATE pipekit_snapshots SET revision = 1", "1"),
+        ],
+        ids=["past-int64", "text", "another"],
+    )
+    def test_a_snapshot_row_that_disagrees_with_its_document(
+        self, snapshotted: Path, sql: str, shown: str
+    ) -> None:
+        before = self.tamper(snapshotted, sql)
+        for error in self.refusals(snapshotted, "load", "execute"):
+            assert error.reason == (
+                f"the snapshot row says revision {shown}, but its document is at revision 2"
+            )
+        assert rows(snapshotted) == before
+
+    def test_a_snapshot_document_past_int64(self, snapshotted: Path) -> None:
+        _events, ((_owner, _revision, document),) = rows(snapshotted)
+        data = json.loads(document)
+        data["revision"] = 2**64
+        before = self.tamper(
+            snapshotted, "UPDATE pipekit_snapshots SET document = ?", json.dumps(data)
+        )
+        for error in self.refusals(snapshotted, "load", "execute"):
+            assert error.reason == (
+                f"the snapshot row says revision 2, but its document is at revision {2**64}"
+            )
+        assert rows(snapshotted) == before
+
+    def test_a_workspace_at_the_last_revision_sqlite_holds_takes_no_more(
+        self, snapshotted: Path
+    ) -> None:
+        last = 2**63 - 1
+        _events, ((_owner, _revision, document),) = rows(snapshotted)
+        data = json.loads(document)
+        data["revision"] = last
+        self.tamper(snapshotted, "DELETE FROM pipekit_events")
+        before = self.tamper(
+            snapshotted,
+            "UPDATE pipekit_snapshots SET revision = ?, document = ?",
+            last,
+            json.dumps(data),
+        )
+        with SQLiteStore(snapshotted) as store:
+            assert store.load(ACME).revision == last
+        (error,) = self.refusals(snapshotted, "execute")
+        assert error.reason == f"revision {2**63} is past the last one SQLite holds ({last})"
+        assert rows(snapshotted) == before
 
 
 # -- two real processes -------------------------------------------------------------------------
