@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import tomllib
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +19,7 @@ from pipekit import (
     Stage,
     StageKind,
     Workspace,
+    _desired,
     add_stage,
     apply,
     default_pipeline,
@@ -318,6 +320,83 @@ class TestErrors:
 
     def test_a_line_is_found_when_the_key_is_quoted(self) -> None:
         raises("""[[stages]]\n'name' = 'A'\n"color" = 'red'\n""", 3, "invalid colour 'red'")
+
+
+class TestHostileFiles:
+    """Files made to break the reader: each is a DesiredError, in time that grows with the file."""
+
+    @pytest.mark.parametrize(
+        "value",
+        ["[" * 5_000 + "]" * 5_000, "{a = " * 5_000 + "1" + "}" * 5_000],
+        ids=["arrays", "inline-tables"],
+    )
+    def test_arrays_or_tables_nested_too_deeply(self, value: str) -> None:
+        error = raises(
+            f"stages = {value}\n", None, "^invalid TOML: arrays or tables nested too deeply$"
+        )
+        assert error.__cause__ is None
+
+    def test_a_dotted_key_of_too_many_parts_is_refused_before_tomllib_reads_it(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # tomllib takes minutes over one key of 64,000 parts: it is not asked.
+        def unread(text: str) -> dict[str, object]:
+            raise AssertionError("tomllib was asked to read the file")
+
+        monkeypatch.setattr(tomllib, "loads", unread)
+        refused = "^line 4: a dotted key of more than 16 parts: this file needs no dotted keys$"
+        raises(listed("Demo") + "x." * 64_000 + "y = 1\n", 4, refused)
+        raises('"x" . ' * 64_000 + "y = 1\n" + listed("Demo"), 1, "^line 1: a dotted key of")
+        raises("\n\nname = 'A'\n" + "'x'\t.\t" * 16 + "y = 1\n", 4, "^line 4: a dotted key of")
+
+    def test_a_dotted_key_of_up_to_16_parts_is_left_to_tomllib(self) -> None:
+        raises("x." * 15 + "y = 1\n" + listed("Demo"), 1, "^line 1: unknown key 'x'")
+        raises(listed("Demo") + "'x'.x.\"x\"." * 5 + "y = 1\n", 4, "unknown key 'x' in a stage")
+
+    @pytest.mark.parametrize(
+        "spelled",
+        [
+            '"{dots}"',
+            "'{dots}'",
+            '"""{dots}"""',
+            '""""{dots}""""',
+            "'''{dots}'''",
+            "''''{dots}''''",
+            '"\\"{dots}"',
+            '"{dots}" # {dots}',
+            "'{dots}' # '{dots}",
+        ],
+    )
+    def test_dots_in_strings_and_comments_are_no_key(self, spelled: str) -> None:
+        dots = ".".join(["a"] * 40)
+        text = f"# {dots}\n[[stages]]\nname = {spelled.format(dots=dots)}\n"
+        desired = desired_pipeline(CURRENT, text)
+        assert dots in desired.stages[0].name
+
+    @pytest.mark.parametrize("quotes", ['"""', "'''"])
+    def test_dots_in_a_multiline_string_are_no_key(self, quotes: str) -> None:
+        dots = ".".join(["a"] * 40)
+        text = f"[[stages]]\nname = 'Demo'\ncolor = {quotes}\n{dots} = 1\n{quotes}\n"
+        raises(text, 3, "invalid colour")
+
+    def test_too_many_stages_are_refused_before_any_stage_is_read(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The count alone is the answer: reading each of 64,000 stages first took
+        # time that grew with the square of their number.
+        read: list[int] = []
+        monkeypatch.setattr(_desired, "_stage", lambda table, at, lines: read.append(at))
+        text = listed(*(f"Stage {number}" for number in range(64_000)))
+
+        raises(text, 296, "^line 296: too many stages: 64000 are listed, but at most 98")
+        assert read == []
+
+    def test_the_lines_of_stage_keys_are_found_among_many_tables(self) -> None:
+        headers = "".join(f"[stages.t{number}]\n" for number in range(2_000))
+        raises(listed("Demo", "Call") + 'colour = "#fff"\n' + headers, 7, "unknown key 'colour'")
+        lines = _desired._Lines(listed("Demo") + "[a]\nx = 1\n[b]\n" + listed("Call") + "y = 1\n")
+        assert [lines.stage_key(0, "name"), lines.stage_key(1, "y")] == [3, 10]
+        assert [lines.stage_key(0, "x"), lines.stage_key(1, "name")] == [2, 9]
 
 
 class TestDesiredError:

@@ -34,8 +34,10 @@ Kommo's default one (``Incoming leads``, ``#c1c1c1``). The won and lost stages
 keep their ids and their colours, which no command changes.
 
 Bad input raises :class:`DesiredError` with the line at fault: a TOML syntax
-error, an unknown key, a value of the wrong type, an invalid or clashing name, an
-invalid colour, no stages, or more stages than a pipeline holds (R6).
+error (or arrays and tables nested too deeply to read), an unknown key, a value
+of the wrong type, an invalid or clashing name, an invalid colour, no stages, or
+more stages than a pipeline holds (R6). More stages than fit are refused before
+any stage is read, so a long file costs no more than reading it.
 
 >>> from pipekit import default_pipeline
 >>> current = default_pipeline("Sales")
@@ -67,6 +69,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Callable
 from itertools import count
 from typing import ClassVar, Final, TypeAlias, TypeVar
@@ -96,7 +99,7 @@ class DesiredError(PipekitError, ValueError):
     """A desired-pipeline TOML file is not valid; ``line`` says where, ``reason`` what.
 
     ``line`` counts from 1; it is ``None`` when no line is at fault (a file that
-    lists no stages at all).
+    lists no stages at all, or nests arrays or tables too deeply to say where).
 
     >>> error = DesiredError(7, "at least one stage must be listed")
     >>> error.code, error.line, str(error)
@@ -131,14 +134,7 @@ def desired_pipeline(current: Pipeline, text: str) -> Pipeline:
     lost = _name(data, "lost", lines.top, current.lost.name)
     switch = _typed(data, "incoming", bool, "a boolean", lines.top)
     incoming = current.incoming is not None if switch is None else switch
-    stages = _stages(data, lines)
-    limit = MAX_STAGES - 2 - incoming
-    if len(stages) > limit:
-        raise DesiredError(
-            lines.stage(limit),
-            f"too many stages: {len(stages)} are listed, but at most {limit} open stages fit"
-            f" (a pipeline holds at most {MAX_STAGES} stages, system stages included)",
-        )
+    stages = _stages(data, lines, MAX_STAGES - 2 - incoming)
 
     held = [_Named(stage.name, f"stage {at + 1}", stage.line) for at, stage in enumerate(stages)]
     if incoming and current.incoming is None:
@@ -186,11 +182,39 @@ _LineOf: TypeAlias = Callable[[str], int | None]
 _AT_LINE: Final = re.compile(r" \(at line (\d+), column (\d+)\)$")
 _AT_END: Final = " (at end of document)"
 
+_MAX_KEY_PARTS: Final = 16
+"""The most parts a dotted key (``a.b.c = 1``) may have.
+
+tomllib's time grows with the square of a dotted key's parts (one key of 64,000
+parts, 128 KB, takes minutes), and this file needs no dotted key at all."""
+
+_BARE: Final = r"[A-Za-z0-9_-]++"
+_BASIC: Final = r'"(?:[^"\\\n]|\\.)*+"'
+_LITERAL: Final = r"'[^'\n]*+'"
+_PART: Final = rf"(?:{_BARE}|{_BASIC}|{_LITERAL})"
+_LEXEME: Final = re.compile(
+    # A dotted key of too many parts; else a string or a comment, skipped whole so
+    # that the dots inside them are not taken for a key's.
+    rf"(?<![A-Za-z0-9_-])(?P<key>{_PART}(?:[ \t]*+\.[ \t]*+{_PART}){{{_MAX_KEY_PARTS},}})"
+    r'|"""(?:[^"\\]|\\[\s\S]|""?(?!"))*+"{3,5}'
+    r"|'''(?:[^']|''?(?!'))*+'{3,5}"
+    rf"|{_BASIC}|{_LITERAL}|#[^\n]*+"
+)
+
 
 def _parse(text: str) -> dict[str, object]:
     """Return the TOML *text* parsed, or raise :class:`DesiredError` with tomllib's line."""
+    for lexeme in _LEXEME.finditer(text):
+        if lexeme["key"] is not None:
+            raise DesiredError(
+                text.count("\n", 0, lexeme.start()) + 1,
+                f"a dotted key of more than {_MAX_KEY_PARTS} parts: this file needs no dotted keys",
+            )
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        # tomllib reads nested arrays and inline tables by recursion.
+        raise DesiredError(None, "invalid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         found = _AT_LINE.search(message)
@@ -244,13 +268,20 @@ def _name(table: dict[str, object], key: str, line_of: _LineOf, default: str) ->
         raise DesiredError(line_of(key), str(error)) from None
 
 
-def _stages(data: dict[str, object], lines: _Lines) -> list[_StageSpec]:
-    """Return the ``[[stages]]`` tables of *data*, each checked."""
+def _stages(data: dict[str, object], lines: _Lines, limit: int) -> list[_StageSpec]:
+    """Return the ``[[stages]]`` tables of *data*, at most *limit*, each checked."""
     if "stages" not in data:
         raise DesiredError(None, "no stages are listed: add a [[stages]] table for each open stage")
     tables = _typed(data, "stages", list, "an array of tables ([[stages]])", lines.top)
     if not tables:
         raise DesiredError(lines.top("stages"), "at least one stage must be listed")
+    if len(tables) > limit:
+        # Before any stage is checked: the count alone is the answer.
+        raise DesiredError(
+            lines.stage(limit),
+            f"too many stages: {len(tables)} are listed, but at most {limit} open stages fit"
+            f" (a pipeline holds at most {MAX_STAGES} stages, system stages included)",
+        )
     return [_stage(table, at, lines) for at, table in enumerate(tables)]
 
 
@@ -325,7 +356,8 @@ class _Lines:
         if at >= len(self._stages):
             return self.stage(at)
         start = self._stages[at]
-        end = next((header for header in self._headers if header > start), len(self._lines))
+        after = bisect_right(self._headers, start)
+        end = self._headers[after] if after < len(self._headers) else len(self._lines)
         found = self._find(_assigns(key), start + 1, end)
         return start + 1 if found is None else found
 
