@@ -6,12 +6,15 @@ import io
 import json
 import os
 import runpy
+import signal
 import stat
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 import pytest
@@ -31,6 +34,7 @@ from pipekit import (
     Trigger,
     Workspace,
     apply,
+    cli,
     new_workspace,
     plan,
 )
@@ -668,6 +672,160 @@ class TestWriting:
         assert len(load(Workspace, json.loads(sales.read_text(encoding="utf-8"))).leads) == 3
 
 
+class TestInterruptedWrites:
+    """Exit 130 says FILE was left as it was: once the rename is done, the run finishes."""
+
+    HOOLI = '{"type": "CreateLead", "name": "Hooli"}\n'
+
+    @pytest.fixture(autouse=True)
+    def handler_unchanged(self) -> Iterator[None]:
+        """Each run gives SIGINT back the handler it had."""
+        before = signal.getsignal(signal.SIGINT)
+        yield
+        assert signal.getsignal(signal.SIGINT) is before
+
+    @staticmethod
+    def ctrl_c() -> None:
+        """Press Ctrl-C: SIGINT, handled now, as when it comes from the terminal."""
+        signal.raise_signal(signal.SIGINT)
+
+    def interrupt_at(self, monkeypatch: pytest.MonkeyPatch, name: str, *, after: bool) -> None:
+        """Make ``os.<name>`` press Ctrl-C just before or just *after* it does its work."""
+        real = getattr(os, name)
+
+        def pressed(*arguments: Any) -> Any:
+            if not after:
+                self.ctrl_c()
+            result = real(*arguments)
+            if after:
+                self.ctrl_c()
+            return result
+
+        monkeypatch.setattr(os, name, pressed)
+
+    @pytest.mark.parametrize(("name", "after"), [("fsync", False), ("chmod", True)])
+    def test_before_the_rename_leaves_the_file_and_exits_130(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        sales: Path,
+        tmp_path: Path,
+        name: str,
+        after: bool,
+    ) -> None:
+        before = snapshot(sales)
+        self.interrupt_at(monkeypatch, name, after=after)
+        monkeypatch.setattr(sys, "stdin", Stdin(self.HOOLI))
+
+        assert run(capsys, "apply", sales) == Run(130, "", "pipekit: interrupted\n")
+        assert snapshot(sales) == before
+        assert [entry.name for entry in tmp_path.iterdir()] == [sales.name]
+
+    @pytest.mark.parametrize("after", [False, True], ids=["during", "after"])
+    def test_at_or_after_the_rename_finishes_and_reports_success(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        sales: Path,
+        tmp_path: Path,
+        after: bool,
+    ) -> None:
+        self.interrupt_at(monkeypatch, "replace", after=after)
+        monkeypatch.setattr(sys, "stdin", Stdin(self.HOOLI))
+
+        result = run(capsys, "apply", sales, "--at", AT_TEXT)
+        assert result == Run(0, f"applied 1 command to {sales}: 1 event, now at revision 3\n", "")
+        assert load(Workspace, json.loads(sales.read_text(encoding="utf-8"))).revision == 3
+        assert [entry.name for entry in tmp_path.iterdir()] == [sales.name]
+
+    def test_while_reporting_success_is_ignored(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        sales: Path,
+    ) -> None:
+        real = sys.stdout.write
+
+        def write(text: str) -> int:
+            self.ctrl_c()
+            return real(text)
+
+        monkeypatch.setattr(sys.stdout, "write", write)
+        monkeypatch.setattr(sys, "stdin", Stdin(self.HOOLI))
+        assert run(capsys, "apply", sales).status == 0
+
+    @pytest.mark.parametrize(
+        "argv",
+        [["init", "{file}", "--force"], ["import-kommo", str(KOMMO), "-o", "{file}", "--force"]],
+        ids=["init", "import-kommo"],
+    )
+    def test_after_the_rename_of_any_document_is_success(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        sales: Path,
+        argv: list[str],
+    ) -> None:
+        self.interrupt_at(monkeypatch, "replace", after=True)
+        result = run(capsys, *(arg.format(file=sales) for arg in argv))
+        assert (result.status, result.err) == (0, "")
+        assert load(Workspace, json.loads(sales.read_text(encoding="utf-8"))).leads == {}
+
+    def test_ctrl_c_stops_a_later_run_again(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sales: Path
+    ) -> None:
+        monkeypatch.setattr(sys, "stdin", Stdin(self.HOOLI))
+        assert run(capsys, "apply", sales).status == 0
+        with pytest.raises(KeyboardInterrupt):
+            self.ctrl_c()
+
+    def test_a_failed_rename_is_still_one_line(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sales: Path
+    ) -> None:
+        def crash(source: str, target: str) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "replace", crash)
+        monkeypatch.setattr(sys, "stdin", Stdin(self.HOOLI))
+        result = run(capsys, "apply", sales)
+        assert result.status == 1
+        assert one_line(result.err) == f"pipekit: {sales}: cannot write: No space left on device"
+
+    def test_a_run_outside_the_main_thread_writes_as_usual(self, sales: Path) -> None:
+        # Only the main thread receives signals, and only it may set their handlers.
+        statuses: list[int] = []
+        worker = threading.Thread(
+            target=lambda: statuses.append(main(["init", str(sales), "--force"]))
+        )
+        worker.start()
+        worker.join()
+        assert statuses == [0]
+        assert load(Workspace, json.loads(sales.read_text(encoding="utf-8"))).revision == 0
+
+    def test_as_the_program_ctrl_c_stays_ignored_until_the_process_exits(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sales: Path
+    ) -> None:
+        # Called without argv, main is the program: a Ctrl-C between its return and
+        # the process's exit would kill it with SIGINT, 130 to a shell.
+        monkeypatch.setattr(sys, "argv", ["pipekit", "apply", str(sales)])
+        monkeypatch.setattr(sys, "stdin", Stdin(self.HOOLI))
+        try:
+            assert main() == 0
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            self.ctrl_c()
+        finally:
+            cli._INTERRUPTS.release()
+        assert capsys.readouterr().out.startswith(f"applied 1 command to {sales}")
+
+    def test_as_the_program_a_run_that_writes_nothing_keeps_ctrl_c(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sales: Path
+    ) -> None:
+        monkeypatch.setattr(sys, "argv", ["pipekit", "check", str(sales)])
+        assert main() == 0
+        with pytest.raises(KeyboardInterrupt):
+            self.ctrl_c()
+
+
 class TestCheck:
     def test_a_valid_document(self, capsys: pytest.CaptureFixture[str], sales: Path) -> None:
         assert run(capsys, "check", sales) == Run(
@@ -1219,3 +1377,28 @@ class TestConsoleScript:
         result = script(project, module=True)
         assert (result.status, result.err) == (2, "")
         assert result.out.startswith("usage: pipekit [-h] COMMAND ...")
+
+    def test_ctrl_c_as_the_program_exits_is_no_interruption(self, tmp_path: Path) -> None:
+        # What the console script does, with a Ctrl-C landing between main's return
+        # and the exit: the file is written, so the status stays 0.
+        path = tmp_path / "sales.json"
+        path.write_text(document(with_leads()), encoding="utf-8")
+        program = (
+            "import os, signal, sys\n"
+            "from pipekit.cli import main\n"
+            "status = main()\n"
+            "os.kill(os.getpid(), signal.SIGINT)\n"
+            "sys.exit(status)\n"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", program, "apply", "sales.json", "--at", AT_TEXT],
+            input='{"type": "CreateLead", "name": "Hooli"}\n',
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+        assert (completed.returncode, completed.stderr) == (0, "")
+        assert completed.stdout == "applied 1 command to sales.json: 1 event, now at revision 3\n"
+        assert load(Workspace, json.loads(path.read_text(encoding="utf-8"))).revision == 3

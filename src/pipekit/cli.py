@@ -30,8 +30,10 @@ terminal, ``NO_COLOR`` is unset or empty, and ``--no-color`` is not given.
 
 Exit codes: 0 on success; 1 for a refused command, a bad document or a file that
 cannot be read or written; 2 for a usage error, and for ``pipekit`` alone, which
-prints the help; 130 when interrupted. Every error is a single line on standard
-error, starting ``pipekit``.
+prints the help; 130 when interrupted before any file was changed. Once a file is
+renamed into place, Ctrl-C no longer stops the run: it finishes and reports
+success, so 130 always means that nothing was written. Every error is a single
+line on standard error, starting ``pipekit``.
 """
 
 from __future__ import annotations
@@ -41,12 +43,15 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
+from types import FrameType
+from typing import Any, NoReturn, TypeAlias
 
 from pipekit._board import describe_action, describe_automation, pipeline_title, render_board
 from pipekit._demo import demo
@@ -107,6 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(nothing, sys.stdout.fileno())
         os.close(nothing)
         return 1
+    finally:
+        if argv is not None:
+            # In-process: the caller gets its Ctrl-C back. As the program (no argv),
+            # Ctrl-C stays ignored until the process exits: one now, after a file
+            # was written, would kill it with SIGINT (status 130 to a shell).
+            _INTERRUPTS.release()
     return status
 
 
@@ -385,6 +396,9 @@ def _write_workspace(path: str, workspace: Workspace) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
+        # From here on Ctrl-C cannot stop the run: were it to come just after the
+        # rename, the file would be changed although the run said it was not.
+        _INTERRUPTS.hold()
         os.replace(temporary, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -396,6 +410,39 @@ def _write_workspace(path: str, workspace: Workspace) -> None:
 
 def _os_reason(error: OSError) -> str:
     return error.strerror or str(error)
+
+
+_Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+class _HeldInterrupts:
+    """Ctrl-C ignored from the moment a file is renamed into place to the end of the run.
+
+    Before that moment an interrupt stops the run, and FILE is as it was: exit
+    130. After it FILE is changed, so the run finishes and reports success, which
+    an interrupt must not turn into a false "left as it was". Only the main
+    thread receives signals: elsewhere there is nothing to hold back.
+    """
+
+    def __init__(self) -> None:
+        self._held = False
+        self._previous: _Handler = None
+
+    def hold(self) -> None:
+        """Ignore SIGINT until :meth:`release`."""
+        if not self._held and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            self._held = True
+
+    def release(self) -> None:
+        """Give SIGINT back the handler it had before :meth:`hold`."""
+        if self._held:
+            previous = signal.SIG_DFL if self._previous is None else self._previous
+            signal.signal(signal.SIGINT, previous)
+            self._held = False
+
+
+_INTERRUPTS = _HeldInterrupts()
 
 
 # -- small helpers --------------------------------------------------------------------------
