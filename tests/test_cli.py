@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import attrs
 import pytest
@@ -824,6 +824,116 @@ class TestInterruptedWrites:
         assert main() == 0
         with pytest.raises(KeyboardInterrupt):
             self.ctrl_c()
+
+
+class TestDuplicateKeys:
+    """A key given twice in one JSON object is refused, not settled by keeping the last."""
+
+    def test_in_a_workspace_document(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        text = document(new_workspace()).replace('"revision": 0', '"revision": 0, "revision": 5')
+        assert text.count('"revision"') == 2
+        path = tmp_path / "twice.json"
+        path.write_text(text, encoding="utf-8")
+        for command in ("check", "show", "automations", "due"):
+            result = run(capsys, command, path)
+            assert (result.status, result.out) == (1, "")
+            assert one_line(result.err) == (
+                f"pipekit: {path}: the key 'revision' appears twice in one object"
+            )
+
+    def test_in_a_nested_object(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        data = dump(new_workspace())
+        assert isinstance(data, dict)
+        text = json.dumps(data).replace('"name": "Incoming', '"name": "x", "name": "Incoming', 1)
+        text = text.replace('"color": ', '"color": "#fff", "color": ', 1)
+        path = tmp_path / "twice.json"
+        path.write_text(text, encoding="utf-8")
+        assert one_line(run(capsys, "check", path).err) == (
+            f"pipekit: {path}: the key 'color' appears twice in one object"
+        )
+
+    def test_in_a_command_line(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sales: Path
+    ) -> None:
+        before = snapshot(sales)
+        line = '{"type": "CreateLead", "name": "A", "price": 1, "name": "B"}'
+        monkeypatch.setattr(sys, "stdin", Stdin('{"type": "RunDue"}\n' + line + "\n"))
+        result = run(capsys, "apply", sales)
+        assert (result.status, result.out) == (1, "")
+        assert one_line(result.err) == (
+            "pipekit: line 2: invalid_json: the key 'name' appears twice in one object"
+        )
+        assert snapshot(sales) == before
+
+    def test_in_a_kommo_body(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        source = tmp_path / "kommo.json"
+        text = KOMMO.read_text(encoding="utf-8")
+        source.write_text(text.replace('"id":', '"id": 1, "id":', 1), encoding="utf-8")
+        result = run(capsys, "import-kommo", source, "-o", tmp_path / "out.json")
+        assert (
+            one_line(result.err) == f"pipekit: {source}: the key 'id' appears twice in one object"
+        )
+        assert not (tmp_path / "out.json").exists()
+
+    def test_the_same_key_in_two_objects_is_fine(
+        self, capsys: pytest.CaptureFixture[str], sales: Path
+    ) -> None:
+        assert run(capsys, "check", sales).status == 0
+
+
+class TestDeepNesting:
+    """Input nested too deeply for Python to read is one line, never a RecursionError."""
+
+    DEEP_JSON: Final = "[" * 5_000 + "]" * 5_000
+
+    def test_a_workspace_document(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        path = tmp_path / "deep.json"
+        path.write_text('{"schema": "pipekit/1", "pipelines": ' + self.DEEP_JSON + "}")
+        for command in ("check", "show", "apply", "automations", "due"):
+            result = run(capsys, command, path)
+            assert (result.status, result.out) == (1, "")
+            assert one_line(result.err) == (
+                f"pipekit: {path}: not JSON: arrays or objects nested too deeply"
+            )
+
+    def test_a_command_line(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sales: Path
+    ) -> None:
+        before = snapshot(sales)
+        line = '{"type": "CreateLead", "name": ' + self.DEEP_JSON + "}"
+        monkeypatch.setattr(sys, "stdin", Stdin(line + "\n"))
+        result = run(capsys, "apply", sales)
+        assert one_line(result.err) == (
+            "pipekit: line 1: invalid_json: arrays or objects nested too deeply"
+        )
+        assert snapshot(sales) == before
+
+    def test_a_kommo_body(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        source = tmp_path / "kommo.json"
+        source.write_text('{"_embedded": {"pipelines": ' + self.DEEP_JSON + "}}")
+        result = run(capsys, "import-kommo", source, "-o", tmp_path / "out.json")
+        assert one_line(result.err) == (
+            f"pipekit: {source}: not JSON: arrays or objects nested too deeply"
+        )
+        assert not (tmp_path / "out.json").exists()
+
+    @pytest.mark.parametrize(
+        "value",
+        ["[" * 5_000 + "]" * 5_000, "{a = " * 5_000 + "1" + "}" * 5_000],
+        ids=["arrays", "inline-tables"],
+    )
+    def test_a_desired_toml_file(
+        self, capsys: pytest.CaptureFixture[str], sales: Path, tmp_path: Path, value: str
+    ) -> None:
+        desired_file = tmp_path / "desired.toml"
+        desired_file.write_text(f"stages = {value}\n", encoding="utf-8")
+        result = run(capsys, "plan", sales, desired_file)
+        assert (result.status, result.out) == (1, "")
+        assert one_line(result.err) == (
+            f"pipekit: {desired_file}: invalid TOML: arrays or tables nested too deeply"
+        )
 
 
 class TestCheck:

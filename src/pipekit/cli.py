@@ -34,6 +34,9 @@ prints the help; 130 when interrupted before any file was changed. Once a file i
 renamed into place, Ctrl-C no longer stops the run: it finishes and reports
 success, so 130 always means that nothing was written. Every error is a single
 line on standard error, starting ``pipekit``.
+
+JSON texts (workspace documents, commands, Kommo bodies) are read strictly: a key
+given twice in one object is refused, not settled by keeping the last.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import stat
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
@@ -180,7 +184,7 @@ def _applied(workspace: Workspace, text: str, at: datetime) -> tuple[Workspace, 
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = _loads(line)
         except (ValueError, RecursionError) as error:
             raise _Failure(f"line {number}: invalid_json: {_json_reason(error)}") from None
         try:
@@ -337,9 +341,35 @@ def _read_commands(path: str | None) -> str:
 def _parse_json(text: str, path: str) -> object:
     """Return the JSON value *text*, read from *path*."""
     try:
-        data: object = json.loads(text)
+        return _loads(text)
+    except _DuplicateKey as error:
+        raise _Failure(f"{path}: {error}") from None
     except (ValueError, RecursionError) as error:
         raise _Failure(f"{path}: not JSON: {_json_reason(error, lines=True)}") from None
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object names ``key`` twice: which value was meant is anyone's guess."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"the key {key!r} appears twice in one object")
+
+
+def _loads(text: str) -> object:
+    """Return the JSON value *text*; a key given twice in one object raises :class:`_DuplicateKey`.
+
+    Python's ``json`` keeps the last of two values silently: a hand-edited
+    ``"revision": 0, ..., "revision": 5`` would be read as revision 5 without a word.
+    """
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        counts = Counter(key for key, _value in pairs)
+        raise _DuplicateKey(next(key for key, count in counts.items() if count > 1))
     return data
 
 
