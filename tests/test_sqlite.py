@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import pickle
 import random
 import re
 import sqlite3
@@ -705,6 +706,28 @@ class TestNoSqliteErrorEscapes:
             assert time.monotonic() - started >= 0.2
             assert applied.workspace.revision == 1
             assert revisions(path, ACME) == [1]
+
+
+class TestStoreError:
+    def test_carries_its_reason_and_workspace_and_pickles_with_them(self) -> None:
+        error = StoreError("cannot read the snapshot: JSONDecodeError: ...", ACME)
+        assert (error.code, error.reason, error.workspace_id, str(error)) == (
+            "store_error",
+            "cannot read the snapshot: JSONDecodeError: ...",
+            ACME,
+            "the store failed: workspace 'acme': cannot read the snapshot: JSONDecodeError: ...",
+        )
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), copy.reason, copy.workspace_id, str(copy)) == (
+            StoreError,
+            error.reason,
+            ACME,
+            str(error),
+        )
+
+    def test_a_fault_of_no_one_workspace_names_none(self) -> None:
+        error = StoreError("disk I/O error")
+        assert (error.workspace_id, str(error)) == (None, "the store failed: disk I/O error")
 
 
 class TestTamperedRows:
