@@ -21,9 +21,10 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit._index import PersistentIndex
+from tests.profiles import scaled
 
 
 @attrs.frozen
@@ -515,6 +516,9 @@ class TestPickling:
 class IndexMachine(RuleBasedStateMachine):
     """The index and a dict, changed side by side; every index ever made is kept."""
 
+    keys: Bundle[int] = Bundle("keys")
+    """The keys put so far, once per put: some were removed since, or put twice."""
+
     def __init__(self) -> None:
         super().__init__()
         self.index = item_index()
@@ -526,30 +530,33 @@ class IndexMachine(RuleBasedStateMachine):
         self.history.append((self.index, dict(self.model)))
         self.index = index
 
-    @rule(key=index_keys(), tag=st.integers(0, 3))
-    def put(self, key: int, tag: int) -> None:
+    @rule(target=keys, key=index_keys(), tag=st.integers(0, 3))
+    def put(self, key: int, tag: int) -> int:
         item = Item(key, tag)
         self.probes.add(key)
         expected = len(self.model) + (key not in self.model)
         self.change(self.index.with_value(item))
         self.model[key] = item
         assert len(self.index) == expected
+        return key
 
-    @precondition(lambda self: bool(self.model))
-    @rule(data=st.data(), tag=st.integers(0, 3))
-    def replace(self, data: st.DataObject, tag: int) -> None:
-        key = data.draw(st.sampled_from(sorted(self.model)), label="key")
+    @rule(key=keys, tag=st.integers(0, 3))
+    def replace(self, key: int, tag: int) -> None:
+        # A key put before: still there, or removed since (then this puts it back).
         item = Item(key, tag)
+        expected = len(self.model) + (key not in self.model)
         self.change(self.index.with_value(item))
         self.model[key] = item
-        assert len(self.index) == len(self.model)
+        assert len(self.index) == expected
 
-    @precondition(lambda self: bool(self.model))
-    @rule(data=st.data())
-    def remove_present(self, data: st.DataObject) -> None:
-        key = data.draw(st.sampled_from(sorted(self.model)), label="key")
+    @rule(key=consumes(keys))
+    def remove_present(self, key: int) -> None:
+        # Present unless it was put twice and is removed the second time, or removed by
+        # remove_any since.
+        before = self.index
         self.change(self.index.without(key))
-        del self.model[key]
+        if self.model.pop(key, None) is None:
+            assert self.index is before
         assert len(self.index) == len(self.model)
 
     @rule(key=index_keys())
@@ -580,3 +587,4 @@ class IndexMachine(RuleBasedStateMachine):
 
 
 TestIndexMachine = IndexMachine.TestCase
+TestIndexMachine.settings = scaled(15, 200, 2000)

@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit import HostAction, MoveTo, Scheduled, _tree
 from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
 from pipekit._tree import Node
+from tests.profiles import scaled
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 ZONES = (UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30)))
@@ -176,6 +177,11 @@ def test_a_large_schedule_matches_a_sorted_list(rng: random.Random, size: int) -
 class ScheduleMachine(RuleBasedStateMachine):
     """A schedule beside a dict of its items: every change, then every read, agree."""
 
+    # Each item id is in exactly one of these, as its item is waiting, handed over or removed.
+    waiting: Bundle[int] = Bundle("waiting")
+    handed_over: Bundle[int] = Bundle("handed_over")
+    gone: Bundle[int] = Bundle("gone")
+
     def __init__(self) -> None:
         super().__init__()
         self.schedule = EMPTY_SCHEDULE
@@ -184,24 +190,24 @@ class ScheduleMachine(RuleBasedStateMachine):
         self.next_id = 1
 
     @rule(
+        target=waiting,
         minutes=st.integers(-30, 30),
         lead_id=st.integers(1, 4),
         automation_id=st.integers(1, 3),
         zone=st.integers(0, 2),
     )
-    def add(self, minutes: int, lead_id: int, automation_id: int, zone: int) -> None:
+    def add(self, minutes: int, lead_id: int, automation_id: int, zone: int) -> int:
         new = item(self.next_id, minutes, lead_id=lead_id, automation_id=automation_id, zone=zone)
         self.next_id += 1
         before = self.schedule
         self.schedule = self.schedule.with_item(new)
         self.model[new.id] = new
         assert before.get(new.id) is None  # the old one did not change
+        return new.id
 
-    @precondition(lambda self: any(i.handed_over_at is None for i in self.model.values()))
-    @rule(data=st.data())
-    def hand_over(self, data: st.DataObject) -> None:
-        waiting = sorted(i for i, one in self.model.items() if one.handed_over_at is None)
-        chosen = self.model[data.draw(st.sampled_from(waiting))]
+    @rule(target=handed_over, item_id=consumes(waiting))
+    def hand_over(self, item_id: int) -> int:
+        chosen = self.model[item_id]
         self.schedule = self.schedule.handed_over(chosen, START)
         self.model[chosen.id] = Scheduled(
             chosen.id,
@@ -211,23 +217,31 @@ class ScheduleMachine(RuleBasedStateMachine):
             chosen.action,
             handed_over_at=START,
         )
+        return item_id
 
-    @precondition(lambda self: bool(self.model))
-    @rule(data=st.data())
-    def remove(self, data: st.DataObject) -> None:
-        chosen = self.model.pop(data.draw(st.sampled_from(sorted(self.model))))
+    @rule(target=gone, item_id=consumes(waiting))
+    def remove_waiting(self, item_id: int) -> int:
+        return self.remove(item_id)
+
+    @rule(target=gone, item_id=consumes(handed_over))
+    def remove_handed_over(self, item_id: int) -> int:
+        return self.remove(item_id)
+
+    def remove(self, item_id: int) -> int:
+        chosen = self.model.pop(item_id)
         self.schedule = self.schedule.without(chosen)
         self.removed[chosen.id] = chosen
+        return item_id
 
-    @precondition(lambda self: bool(self.removed))
-    @rule(data=st.data(), same_time=st.booleans())
-    def add_again(self, data: st.DataObject, same_time: bool) -> None:
+    @rule(target=waiting, item_id=consumes(gone), same_time=st.booleans())
+    def add_again(self, item_id: int, same_time: bool) -> int:
         """An id that was removed comes back, as a replayed log may bring it."""
-        old = self.removed.pop(data.draw(st.sampled_from(sorted(self.removed))))
+        old = self.removed.pop(item_id)
         due_at = old.due_at if same_time else old.due_at + timedelta(minutes=1)
         new = Scheduled(old.id, old.automation_id, old.lead_id, due_at, old.action)
         self.schedule = self.schedule.with_item(new)
         self.model[new.id] = new
+        return item_id
 
     @invariant()
     def reads_agree(self) -> None:
@@ -298,7 +312,9 @@ def _key_of(one: Scheduled) -> tuple[int, int]:
 
 
 TestScheduleMachine = ScheduleMachine.TestCase
+TestScheduleMachine.settings = scaled(15, 200, 2000)
 TestSmallNodeScheduleMachine = SmallNodeScheduleMachine.TestCase
+TestSmallNodeScheduleMachine.settings = scaled(15, 200, 2000)
 
 
 class TestItemsOfAnAutomation:

@@ -14,7 +14,15 @@ from typing import TypedDict
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+)
 
 from pipekit import (
     KOMMO_PALETTE,
@@ -41,6 +49,7 @@ from pipekit import (
     rename_stage,
     rename_terminal,
 )
+from tests.profiles import scaled
 from tests.strategies import color_texts, raw_names
 
 
@@ -201,14 +210,22 @@ class NaivePipeline:
 
 
 class PipelineMachine(RuleBasedStateMachine):
+    stages: Bundle[int] = Bundle("stages")
+    """The ids of the stages made so far, some deleted since."""
+
     def __init__(self) -> None:
         super().__init__()
         self.pipeline = default_pipeline()
         self.model = NaivePipeline(incoming=False)
 
+    @initialize(target=stages)
+    def the_default_stages(self) -> MultipleResults[int]:
+        return multiple(*(stage.id for stage in self.pipeline.stages))
+
     def run(
         self, real: Callable[[Pipeline], Pipeline], naive: Callable[[NaivePipeline], None]
-    ) -> None:
+    ) -> MultipleResults[int]:
+        """Run both; return the ids of the stages the command made, if it was accepted."""
         model = copy.deepcopy(self.model)
         try:
             naive(model)
@@ -217,35 +234,46 @@ class PipelineMachine(RuleBasedStateMachine):
             with pytest.raises(refusal.error):
                 real(self.pipeline)
             assert self.pipeline == before
-            return
+            return multiple()
+        known = {stage.id for stage in self.pipeline.stages}
         self.pipeline = real(self.pipeline)
         self.model = model
-
-    def some_stage_id(self, data: st.DataObject) -> int:
-        known = [stage["id"] for stage in self.model.stages]
-        return data.draw(st.sampled_from(known) | st.integers(1, 300), label="stage_id")
+        return multiple(*(stage.id for stage in self.pipeline.stages if stage.id not in known))
 
     @rule(
+        target=stages,
         name=raw_names(),
         position=st.none() | st.integers(-1, 12),
         color=st.none() | color_texts() | st.just("#1234"),
         stage_id=st.none() | st.integers(-1, 300),
     )
-    def add(self, name: str, position: int | None, color: str | None, stage_id: int | None) -> None:
-        self.run(
+    def add(
+        self, name: str, position: int | None, color: str | None, stage_id: int | None
+    ) -> MultipleResults[int]:
+        return self.add_one(name, position, color, stage_id)
+
+    def add_one(
+        self, name: str, position: int | None, color: str | None, stage_id: int | None
+    ) -> MultipleResults[int]:
+        return self.run(
             lambda p: add_stage(p, name, position=position, color=color, stage_id=stage_id),
             lambda m: m.add(name, position, color, stage_id),
         )
 
-    @rule(count=st.integers(1, 40))
-    def add_many(self, count: int) -> None:
+    @rule(target=stages, count=st.integers(1, 40))
+    def add_many(self, count: int) -> MultipleResults[int]:
         # Reaching the 100-stage limit needs many adds in a row.
+        made: list[int] = []
         for number in range(count):
-            self.add(f"Bulk {len(self.model.stages)}-{number}", None, None, None)
+            name = f"Bulk {len(self.model.stages)}-{number}"
+            made += self.add_one(name, None, None, None).values
+        return multiple(*made)
 
-    @rule(data=st.data(), name=raw_names())
-    def rename(self, data: st.DataObject, name: str) -> None:
-        stage_id = self.some_stage_id(data)
+    # A stage made so far (maybe deleted since), or any id at all.
+    some_stage_ids = stages | st.integers(1, 300)
+
+    @rule(stage_id=some_stage_ids, name=raw_names())
+    def rename(self, stage_id: int, name: str) -> None:
         self.run(lambda p: rename_stage(p, stage_id, name), lambda m: m.rename(stage_id, name))
 
     @rule(outcome=st.sampled_from([StageKind.WON, StageKind.LOST]), name=raw_names())
@@ -254,24 +282,25 @@ class PipelineMachine(RuleBasedStateMachine):
         stage_id = self.model.stages[index]["id"]
         self.run(lambda p: rename_terminal(p, outcome, name), lambda m: m.rename(stage_id, name))
 
-    @rule(data=st.data(), color=color_texts() | st.just("red"))
-    def recolor(self, data: st.DataObject, color: str) -> None:
-        stage_id = self.some_stage_id(data)
+    @rule(stage_id=some_stage_ids, color=color_texts() | st.just("red"))
+    def recolor(self, stage_id: int, color: str) -> None:
         self.run(lambda p: recolor_stage(p, stage_id, color), lambda m: m.recolor(stage_id, color))
 
-    @rule(data=st.data(), position=st.integers(-1, 12))
-    def move(self, data: st.DataObject, position: int) -> None:
-        stage_id = self.some_stage_id(data)
+    @rule(stage_id=some_stage_ids, position=st.integers(-1, 12))
+    def move(self, stage_id: int, position: int) -> None:
         self.run(lambda p: move_stage(p, stage_id, position), lambda m: m.move(stage_id, position))
 
-    @rule(data=st.data())
-    def delete(self, data: st.DataObject) -> None:
-        stage_id = self.some_stage_id(data)
+    @rule(stage_id=some_stage_ids)
+    def delete(self, stage_id: int) -> None:
         self.run(lambda p: delete_stage(p, stage_id), lambda m: m.delete(stage_id))
 
-    @rule(name=st.just("Incoming leads") | raw_names(), color=st.none() | color_texts())
-    def enable_incoming(self, name: str, color: str | None) -> None:
-        self.run(
+    @rule(
+        target=stages,
+        name=st.just("Incoming leads") | raw_names(),
+        color=st.none() | color_texts(),
+    )
+    def enable_incoming(self, name: str, color: str | None) -> MultipleResults[int]:
+        return self.run(
             lambda p: enable_incoming(p, name=name, color=color),
             lambda m: m.enable(name, color),
         )
@@ -291,3 +320,4 @@ class PipelineMachine(RuleBasedStateMachine):
 
 
 TestPipelineMachine = PipelineMachine.TestCase
+TestPipelineMachine.settings = scaled(10, 200, 2000)

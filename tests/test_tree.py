@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit import HostAction, Scheduled, _tree
 from pipekit._tree import Key, Node, Tree
+from tests.profiles import scaled
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 EMAIL = HostAction("send_email")
@@ -46,6 +47,11 @@ def check_nodes(node: Node, height: int, limit: int) -> list[Key]:
 
 
 class TreeMachine(RuleBasedStateMachine):
+    """A tree beside a dict: after every change, every read agrees, and old trees keep theirs."""
+
+    keys: Bundle[Key] = Bundle("keys")
+    """The keys added so far, once per add: some were removed since, or added twice."""
+
     def __init__(self) -> None:
         super().__init__()
         self.tree = Tree()
@@ -53,37 +59,38 @@ class TreeMachine(RuleBasedStateMachine):
         self.next_id = 1
         self.old: list[tuple[Tree, dict[Key, Scheduled]]] = []
 
-    @rule(minutes=st.integers(-20, 20), automation_id=st.integers(1, 3))
-    def add_next_id(self, minutes: int, automation_id: int) -> None:
+    @rule(target=keys, minutes=st.integers(-20, 20), automation_id=st.integers(1, 3))
+    def add_next_id(self, minutes: int, automation_id: int) -> Key:
         key = (minutes, self.next_id)
         self.next_id += 1
-        self.add(key, scheduled(key, automation_id))
+        return self.add(key, scheduled(key, automation_id))
 
     @rule(
+        target=keys,
         minutes=st.integers(-20, 20),
         item_id=st.integers(1, 40),
         automation_id=st.integers(1, 3),
         tag=st.integers(0, 3),
     )
-    def add_lower_id(self, minutes: int, item_id: int, automation_id: int, tag: int) -> None:
+    def add_lower_id(self, minutes: int, item_id: int, automation_id: int, tag: int) -> Key:
         key = (minutes, min(item_id, self.next_id))
+        return self.add(key, scheduled(key, automation_id, tag))
+
+    @rule(key=keys, automation_id=st.integers(1, 3), tag=st.integers(0, 3))
+    def replace(self, key: Key, automation_id: int, tag: int) -> None:
+        # A key added before: still there, or removed since (then this adds it back).
         self.add(key, scheduled(key, automation_id, tag))
 
-    @precondition(lambda self: bool(self.model))
-    @rule(data=st.data(), automation_id=st.integers(1, 3), tag=st.integers(0, 3))
-    def replace(self, data: st.DataObject, automation_id: int, tag: int) -> None:
-        key = data.draw(st.sampled_from(sorted(self.model)))
-        self.add(key, scheduled(key, automation_id, tag))
-
-    def add(self, key: Key, item: Scheduled) -> None:
+    def add(self, key: Key, item: Scheduled) -> Key:
         self.old.append((self.tree, dict(self.model)))
         self.tree = self.tree.with_item(key, item)
         self.model[key] = item
+        return key
 
-    @precondition(lambda self: bool(self.model))
-    @rule(data=st.data())
-    def remove(self, data: st.DataObject) -> None:
-        key = data.draw(st.sampled_from(sorted(self.model)))
+    @rule(key=consumes(keys))
+    def remove(self, key: Key) -> None:
+        if key not in self.model:
+            return  # added twice and removed once already: a tree removes only what it holds
         self.old.append((self.tree, dict(self.model)))
         self.tree = self.tree.without(key)
         del self.model[key]
@@ -139,7 +146,9 @@ class SmallTreeMachine(TreeMachine):
 
 
 TestTreeMachine = TreeMachine.TestCase
+TestTreeMachine.settings = scaled(20, 200, 2000)
 TestSmallTreeMachine = SmallTreeMachine.TestCase
+TestSmallTreeMachine.settings = scaled(20, 200, 2000)
 
 
 def test_built_at_once_reads_like_its_pairs() -> None:

@@ -26,12 +26,21 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final, TypedDict, cast
+from typing import Any, Final, TypeAlias, TypedDict, cast
 
 import attrs
 from hypothesis import event as note
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
 
 from pipekit import (
     KOMMO_PALETTE,
@@ -130,6 +139,8 @@ from pipekit import (
 from pipekit.commands import Command
 from pipekit.evolve import evolve
 from tests import workspace_strategies as ws
+from tests.profiles import scaled
+from tests.strategies import color_texts, raw_names
 from tests.workspace_strategies import START, ZONES
 
 # -- the model --------------------------------------------------------------------
@@ -1167,6 +1178,287 @@ def field_kind(annotation: object) -> str:
     return text.split(" |")[0]
 
 
+# -- what the rules draw from -----------------------------------------------------------
+#
+# Every step hands what it made (ids, places, names) to the bundle ``made``, and the
+# rules draw the ids their commands name from it: mostly something made before, now
+# and then something deleted since, or an id that was never given. Each rule takes
+# whole commands as arguments, so a failure prints a program of commands that can be
+# pasted into a test.
+
+
+@attrs.frozen
+class Made:
+    """A thing a step made, by kind: a pipeline id, a (pipeline id, stage id) place..."""
+
+    kind: str
+    value: Any
+
+
+MADE: Final[Bundle[Made]] = Bundle("made")
+PIPELINE, PLACE, LEAD, WAITING, GIVING_REASON = "pipeline", "place", "lead", "waiting", "giving"
+REASON, AUTOMATION, MOVE, ITEM, HANDED, NAME = (
+    "reason",
+    "automation",
+    "move",
+    "item",
+    "handed",
+    "name",
+)
+# Ids that name nothing, in the bundle from the start: every kind has one at any time.
+NEVER_GIVEN: Final = (0, 10**6)
+
+
+def made(kind: str) -> st.SearchStrategy[Any]:
+    """The values of the things of *kind* made so far (or ids that name nothing)."""
+    return MADE.filter(lambda one: one.kind == kind).map(lambda one: one.value)
+
+
+def second(pair: tuple[int, int]) -> int:
+    return pair[1]
+
+
+PIPELINE_IDS: Final = made(PIPELINE)
+STAGE_IDS: Final = made(PLACE).map(second)
+# A stage of its pipeline mostly; sometimes one of another pipeline, or none.
+PLACES: Final[st.SearchStrategy[tuple[int, int]]] = st.one_of(
+    made(PLACE), made(PLACE), st.tuples(PIPELINE_IDS, STAGE_IDS)
+)
+LEAD_IDS: Final = made(LEAD)
+WAITING_LEAD_IDS: Final = st.one_of(made(WAITING), made(WAITING), LEAD_IDS)
+REASON_IDS: Final = made(REASON)
+AUTOMATION_IDS: Final = made(AUTOMATION)
+# Mostly an item handed over (a host may report on it), else one waiting, gone or never given.
+ITEM_IDS: Final = st.one_of(made(HANDED), made(HANDED), made(HANDED), made(ITEM))
+_SAID: Final = made(NAME)
+# A name a user might type: new, invalid, or one given before, restated or re-cased.
+NAMES_NEAR: Final = st.one_of(
+    raw_names(),
+    ws.NAMES,
+    st.one_of(
+        _SAID, _SAID.map(str.upper), _SAID.map(str.lower), _SAID.map(lambda name: f" {name} ")
+    ),
+)
+COLORS: Final = st.one_of(color_texts(), st.sampled_from(PALETTE), st.just("#12"))
+SECONDS: Final = st.integers(0, 86_400)
+DEFAULT_OPEN: Final = (144, 145, 146)
+
+
+def new_ids(known: st.SearchStrategy[int]) -> st.SearchStrategy[int | None]:
+    """The id a command passes for a new thing: mostly none, else free, clashing or invalid.
+
+    One made before clashes, unless it is gone (then it is free again); 33 and 65 lie
+    past a multiple of 32, where the persistent index orders ids by their low bits.
+    """
+    return st.one_of(st.none(), st.none(), st.none(), known, st.sampled_from([-1, 0, 33, 65]))
+
+
+@st.composite
+def working_automations(
+    draw: st.DrawFn, pipeline_ids: st.SearchStrategy[int], stage_ids: st.SearchStrategy[int]
+) -> AddAutomation:
+    """``AddAutomation`` that a pipeline holding the stages accepts, unless it is full.
+
+    It watches one to three stages (incoming leads only for a host action, which the
+    rules check) and a move targets a stage, mostly in its own pipeline; no delay more
+    often than not.
+    """
+    if draw(st.booleans()):
+        action: MoveTo | HostAction = draw(ws.HOST_ACTIONS)
+    else:
+        elsewhere = draw(st.one_of(st.none(), st.none(), st.none(), pipeline_ids))
+        action = MoveTo(draw(stage_ids.filter(bool)), pipeline_id=elsewhere or None)
+    watched = draw(st.lists(stage_ids, min_size=1, max_size=3, unique=True))
+    # No bound, or bounds in order (an unset one sorts as 0).
+    low, high = sorted([draw(ws.BOUNDS), draw(ws.BOUNDS)], key=lambda bound: bound or 0)
+    return AddAutomation(
+        draw(pipeline_ids),
+        tuple(watched),
+        draw(ws.TRIGGERS),
+        action,
+        delay=draw(ws.VALID_DELAYS),
+        min_price=low,
+        max_price=high,
+    )
+
+
+# What a new workspace holds: pipelines 1 to 4 (those created), the default stages.
+FIRST_AUTOMATIONS: Final = working_automations(
+    st.integers(1, 4), st.sampled_from([142, 143, *DEFAULT_OPEN])
+)
+FIRST_LEADS: Final = st.one_of(
+    st.builds(
+        CreateLead,
+        ws.NAMES,
+        price=st.integers(0, 10**9),
+        pipeline_id=st.integers(1, 4),
+        stage_id=st.sampled_from(DEFAULT_OPEN),
+    ),
+    st.builds(
+        CreateLead,
+        ws.NAMES,
+        price=st.integers(0, 10**9),
+        pipeline_id=st.integers(1, 4),
+        incoming=st.just(True),
+    ),
+)
+
+
+Settings: TypeAlias = tuple[
+    tuple[int, ...], Trigger, MoveTo | HostAction, timedelta, int | None, int | None
+]
+
+
+def _settings(pipeline_ids: st.SearchStrategy[int]) -> st.SearchStrategy[Settings]:
+    """What Add and Update share: stages (now and then none), trigger, action, delay, prices."""
+    # A MoveTo is a value, valid from birth: its ids are positive, if unknown.
+    positive = STAGE_IDS.filter(lambda stage_id: stage_id > 0)
+    moves = st.builds(
+        MoveTo,
+        positive,
+        pipeline_id=st.one_of(st.none(), st.none(), st.none(), pipeline_ids.filter(bool)),
+    )
+    return st.tuples(
+        st.lists(STAGE_IDS, max_size=3, unique=True).map(tuple),
+        st.sampled_from(Trigger),
+        st.one_of(ws.HOST_ACTIONS, moves),
+        ws.DELAYS,
+        ws.BOUNDS,
+        ws.BOUNDS,
+    )
+
+
+def _rename_stage(place: tuple[int, int], name: str) -> RenameStage:
+    return RenameStage(*place, name)
+
+
+def _recolor_stage(place: tuple[int, int], color: str) -> RecolorStage:
+    return RecolorStage(*place, color)
+
+
+def _move_stage(place: tuple[int, int], position: int) -> MoveStage:
+    return MoveStage(*place, position)
+
+
+def _delete_stage(place: tuple[int, int], target: int | None) -> DeleteStage:
+    return DeleteStage(*place, move_leads_to=target)
+
+
+def _add_automation(
+    pipeline_id: int, settings: Settings, automation_id: int | None
+) -> AddAutomation:
+    return AddAutomation(pipeline_id, *settings, automation_id=automation_id)
+
+
+def _update_automation(automation_id: int, settings: Settings) -> UpdateAutomation:
+    return UpdateAutomation(automation_id, *settings)
+
+
+# One strategy per command class, each drawing ids from what was made.
+COMMANDS: Final[dict[type[Command], st.SearchStrategy[Any]]] = {
+    AddStage: st.builds(
+        AddStage,
+        PIPELINE_IDS,
+        NAMES_NEAR,
+        position=st.none() | st.integers(-1, 8),
+        color=st.one_of(st.none(), st.none(), COLORS),
+        stage_id=new_ids(STAGE_IDS),
+    ),
+    RenameStage: st.builds(_rename_stage, PLACES, NAMES_NEAR),
+    RecolorStage: st.builds(_recolor_stage, PLACES, COLORS),
+    MoveStage: st.builds(_move_stage, PLACES, st.integers(-1, 7)),
+    DeleteStage: st.builds(_delete_stage, PLACES, st.one_of(st.none(), st.none(), STAGE_IDS)),
+    RenameTerminal: st.builds(
+        RenameTerminal,
+        PIPELINE_IDS,
+        st.sampled_from([StageKind.WON, StageKind.LOST] * 4 + [StageKind.OPEN, StageKind.INCOMING]),
+        NAMES_NEAR,
+    ),
+    EnableIncoming: st.builds(
+        EnableIncoming,
+        PIPELINE_IDS,
+        name=st.just("Incoming leads") | NAMES_NEAR,
+        color=st.one_of(st.none(), st.none(), color_texts(), st.just("grey")),
+    ),
+    DisableIncoming: st.builds(DisableIncoming, PIPELINE_IDS),
+    CreatePipeline: st.builds(
+        CreatePipeline,
+        NAMES_NEAR,
+        incoming=st.booleans(),
+        pipeline_id=new_ids(PIPELINE_IDS),
+    ),
+    RenamePipeline: st.builds(RenamePipeline, PIPELINE_IDS, NAMES_NEAR),
+    MovePipeline: st.builds(MovePipeline, PIPELINE_IDS, st.integers(-1, 4)),
+    SetMainPipeline: st.builds(SetMainPipeline, PIPELINE_IDS),
+    DeletePipeline: st.builds(DeletePipeline, PIPELINE_IDS),
+    CreateLead: st.builds(
+        CreateLead,
+        st.one_of(ws.NAMES, raw_names()),
+        price=ws.PRICES,
+        pipeline_id=st.none() | PIPELINE_IDS,
+        stage_id=st.one_of(st.none(), st.none(), STAGE_IDS),
+        incoming=st.booleans(),
+        lead_id=new_ids(LEAD_IDS),
+    ),
+    MoveLead: st.builds(
+        MoveLead,
+        LEAD_IDS,
+        STAGE_IDS,
+        pipeline_id=st.one_of(st.none(), st.none(), PIPELINE_IDS),
+    ),
+    WinLead: st.builds(WinLead, LEAD_IDS),
+    # Leads lost already come up more often (losing one again only changes the
+    # reason), and so do leads waiting in incoming leads (which cannot be lost).
+    LoseLead: st.builds(
+        LoseLead,
+        st.one_of(LEAD_IDS, made(GIVING_REASON), made(WAITING)),
+        loss_reason_id=st.none() | REASON_IDS,
+    ),
+    AcceptLead: st.builds(AcceptLead, WAITING_LEAD_IDS, stage_id=st.none() | STAGE_IDS),
+    DeclineLead: st.builds(DeclineLead, WAITING_LEAD_IDS),
+    DeleteLead: st.builds(DeleteLead, st.one_of(LEAD_IDS, made(GIVING_REASON))),
+    AddLossReason: st.builds(AddLossReason, NAMES_NEAR, reason_id=new_ids(REASON_IDS)),
+    RenameLossReason: st.builds(RenameLossReason, REASON_IDS, NAMES_NEAR),
+    DeleteLossReason: st.builds(DeleteLossReason, REASON_IDS),
+    AddAutomation: st.builds(
+        _add_automation, PIPELINE_IDS, _settings(PIPELINE_IDS), new_ids(AUTOMATION_IDS)
+    ),
+    UpdateAutomation: st.builds(_update_automation, AUTOMATION_IDS, _settings(PIPELINE_IDS)),
+    EnableAutomation: st.builds(EnableAutomation, AUTOMATION_IDS),
+    DisableAutomation: st.builds(DisableAutomation, AUTOMATION_IDS),
+    RemoveAutomation: st.builds(RemoveAutomation, AUTOMATION_IDS),
+    RunDue: st.just(RunDue()),
+    CompleteAction: st.builds(CompleteAction, ITEM_IDS),
+    FailAction: st.builds(FailAction, ITEM_IDS, ws.FAILURE_REASONS),
+}
+ANY_COMMAND: Final = st.sampled_from(list(COMMANDS)).flatmap(COMMANDS.__getitem__)
+
+
+def _with_a_wrong_type(command: Command) -> st.SearchStrategy[tuple[Command, str, object]]:
+    fields = [
+        item
+        for item in attrs.fields(type(command))
+        # Sent to incoming leads, a lead must not name a stage: any value there is refused.
+        if not (isinstance(command, CreateLead) and command.incoming and item.name == "stage_id")
+    ]
+    return st.sampled_from(fields).flatmap(
+        lambda item: st.tuples(
+            st.just(command),
+            st.just(item.name),
+            st.sampled_from(WRONG_TYPES[field_kind(item.type)]),
+        )
+    )
+
+
+# A command with fields, one of them, and a value of the wrong type for it.
+WRONG_TYPED: Final = (
+    st.sampled_from([kind for kind in COMMANDS if attrs.fields(kind)])
+    .flatmap(COMMANDS.__getitem__)
+    .flatmap(_with_a_wrong_type)
+)
+HOW_MANY: Final = st.sampled_from(["two", "five", "one past the limit"])
+
+
 # -- the machine ------------------------------------------------------------------------
 
 
@@ -1185,6 +1477,9 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.last_command: object = None
         self.last_refused = False
         self.changes = 0
+        # What the steps made: seen already, and not yet handed to the bundle.
+        self.seen: set[Made] = set()
+        self.fresh: list[Made] = []
         self.start_scheduling(self.workspace)
 
     def start_scheduling(self, workspace: Workspace) -> None:
@@ -1199,51 +1494,94 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.ended: dict[int, str] = {}
 
     @initialize(
-        data=st.data(),
+        target=MADE,
         incoming=st.booleans(),
         zone=st.sampled_from(ZONES),
         pipelines=st.lists(st.booleans(), max_size=3),
         reasons=st.integers(0, 3),
-        automations=st.integers(0, 3),
-        leads=st.integers(0, 10),
+        automations=st.lists(FIRST_AUTOMATIONS, max_size=3),
+        leads=st.lists(st.tuples(FIRST_LEADS, SECONDS), max_size=10),
+        seconds=SECONDS,
     )
     def start(
         self,
-        data: st.DataObject,
         incoming: bool,
         zone: timezone,
         pipelines: list[bool],
         reasons: int,
-        automations: int,
-        leads: int,
-    ) -> None:
+        automations: list[AddAutomation],
+        leads: list[tuple[CreateLead, int]],
+        seconds: int,
+    ) -> MultipleResults[Made]:
         self.workspace = new_workspace(incoming=incoming)
         self.model = NaiveWorkspace(incoming=incoming)
         self.zone = zone
         self.observed = observe(self.workspace)
         self.previous, self.previous_state = self.workspace, self.observed
         self.start_scheduling(self.workspace)
+        kinds = (PIPELINE, LEAD, WAITING, GIVING_REASON, REASON, AUTOMATION, MOVE, ITEM, HANDED)
+        self.fresh = [Made(kind, value) for kind in kinds for value in NEVER_GIVEN]
+        self.fresh += [Made(PLACE, (1, NEVER_GIVEN[1])), Made(PLACE, (NEVER_GIVEN[1], 144))]
+        self.seen = set(self.fresh)
+        self.discover()
         # Some pipelines, loss reasons, automations and leads from the start, through the
         # commands like everything else, so that most runs have something for each command.
-        at = self.tick(data)
+        at = self.tick(seconds)
         for number, with_incoming in enumerate(pipelines, start=2):
             self.run(CreatePipeline(f"Pipeline {number}", incoming=with_incoming), at)
         for number in range(1, reasons + 1):
             self.run(AddLossReason(f"Reason {number}"), at)
-        for _ in range(automations):
-            self.run(data.draw(ws.new_automations(self.workspace), label="automation"), at)
-        for _ in range(leads):
-            self.run(data.draw(ws.new_leads(self.workspace), label="lead"), self.tick(data))
+        for automation in automations:
+            self.run(automation, at)
+        for lead, later in leads:
+            self.run(lead, self.tick(later))
+        return self.take_made()
 
     # -- running one command on both --------------------------------------------------
 
-    def tick(self, data: st.DataObject) -> datetime:
+    def tick(self, seconds: int) -> datetime:
         """Move the clock forward (or not at all) and return the time, in this run's zone."""
-        self.now += timedelta(seconds=data.draw(st.integers(0, 86_400), label="seconds later"))
+        self.now += timedelta(seconds=seconds)
         return self.now.astimezone(self.zone)
 
-    def step(self, data: st.DataObject, strategy: st.SearchStrategy[Command]) -> None:
-        self.run(data.draw(strategy, label="command"), self.tick(data))
+    def step(self, command: Command, seconds: int) -> MultipleResults[Made]:
+        """Run *command* a few *seconds* after the last; return what it made."""
+        self.run(command, self.tick(seconds))
+        return self.take_made()
+
+    def take_made(self) -> MultipleResults[Made]:
+        """Hand what the steps made since the last call to the bundle."""
+        fresh, self.fresh = self.fresh, []
+        return multiple(*fresh)
+
+    def discover(self) -> None:
+        """Note what the workspace holds that no step made before (ids, places, names)."""
+        workspace = self.workspace
+        found = [Made(NAME, reason.name) for reason in workspace.loss_reasons]
+        found += [Made(REASON, reason.id) for reason in workspace.loss_reasons]
+        for pipeline in workspace.pipelines:
+            found += [Made(PIPELINE, pipeline.id), Made(NAME, pipeline.name)]
+            found += [Made(PLACE, (pipeline.id, stage.id)) for stage in pipeline.stages]
+            found += [Made(NAME, stage.name) for stage in pipeline.stages]
+            if pipeline.incoming is not None:
+                waiting = workspace.leads_in(pipeline.id, pipeline.incoming.id)
+                found += [Made(WAITING, lead.id) for lead in waiting]
+        for lead_id, lead in workspace.leads.items():
+            found.append(Made(LEAD, lead_id))
+            if lead.loss_reason_id is not None:
+                found.append(Made(GIVING_REASON, lead_id))
+        for automation in workspace.automations:
+            found.append(Made(AUTOMATION, automation.id))
+            if isinstance(automation.action, MoveTo):
+                found.append(Made(MOVE, automation.id))
+        for item in workspace.scheduled:
+            found.append(Made(ITEM, item.id))
+            if item.handed_over_at is not None:
+                found.append(Made(HANDED, item.id))
+        for one in found:
+            if one not in self.seen:
+                self.seen.add(one)
+                self.fresh.append(one)
 
     def predict(
         self, command: Command, at: datetime, expected: int | None = None
@@ -1280,6 +1618,8 @@ class WorkspaceMachine(RuleBasedStateMachine):
         if not changed:
             assert applied.workspace is before
         self.check_scheduling(command, applied.events, model)
+        if changed:
+            self.discover()
 
     def check_scheduling(
         self, command: Command, events: Sequence[Event], model: NaiveWorkspace
@@ -1321,259 +1661,336 @@ class WorkspaceMachine(RuleBasedStateMachine):
 
     # -- one rule per command ----------------------------------------------------------
 
-    @rule(data=st.data())
-    def add_stage(self, data: st.DataObject) -> None:
-        self.step(data, ws.add_stage_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[AddStage], seconds=SECONDS)
+    def add_stage(self, command: AddStage, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def rename_stage(self, data: st.DataObject) -> None:
-        self.step(data, ws.rename_stage_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[RenameStage], seconds=SECONDS)
+    def rename_stage(self, command: RenameStage, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def recolor_stage(self, data: st.DataObject) -> None:
-        self.step(data, ws.recolor_stage_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[RecolorStage], seconds=SECONDS)
+    def recolor_stage(self, command: RecolorStage, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def move_stage(self, data: st.DataObject) -> None:
-        self.step(data, ws.move_stage_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[MoveStage], seconds=SECONDS)
+    def move_stage(self, command: MoveStage, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def delete_stage(self, data: st.DataObject) -> None:
-        self.step(data, ws.delete_stage_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[DeleteStage], seconds=SECONDS)
+    def delete_stage(self, command: DeleteStage, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def rename_terminal(self, data: st.DataObject) -> None:
-        self.step(data, ws.rename_terminal_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[RenameTerminal], seconds=SECONDS)
+    def rename_terminal(self, command: RenameTerminal, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def enable_incoming(self, data: st.DataObject) -> None:
-        self.step(data, ws.enable_incoming_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[EnableIncoming], seconds=SECONDS)
+    def enable_incoming(self, command: EnableIncoming, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def disable_incoming(self, data: st.DataObject) -> None:
-        self.step(data, ws.disable_incoming_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[DisableIncoming], seconds=SECONDS)
+    def disable_incoming(self, command: DisableIncoming, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def create_pipeline(self, data: st.DataObject) -> None:
-        self.step(data, ws.create_pipeline_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[CreatePipeline], seconds=SECONDS)
+    def create_pipeline(self, command: CreatePipeline, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def rename_pipeline(self, data: st.DataObject) -> None:
-        self.step(data, ws.rename_pipeline_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[RenamePipeline], seconds=SECONDS)
+    def rename_pipeline(self, command: RenamePipeline, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def move_pipeline(self, data: st.DataObject) -> None:
-        self.step(data, ws.move_pipeline_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[MovePipeline], seconds=SECONDS)
+    def move_pipeline(self, command: MovePipeline, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def set_main_pipeline(self, data: st.DataObject) -> None:
-        self.step(data, ws.set_main_pipeline_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[SetMainPipeline], seconds=SECONDS)
+    def set_main_pipeline(self, command: SetMainPipeline, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def delete_pipeline(self, data: st.DataObject) -> None:
-        self.step(data, ws.delete_pipeline_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[DeletePipeline], seconds=SECONDS)
+    def delete_pipeline(self, command: DeletePipeline, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def create_lead(self, data: st.DataObject) -> None:
-        self.step(data, ws.create_lead_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[CreateLead], seconds=SECONDS)
+    def create_lead(self, command: CreateLead, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def move_lead(self, data: st.DataObject) -> None:
-        self.step(data, ws.move_lead_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[MoveLead], seconds=SECONDS)
+    def move_lead(self, command: MoveLead, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def win_lead(self, data: st.DataObject) -> None:
-        self.step(data, ws.win_lead_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[WinLead], seconds=SECONDS)
+    def win_lead(self, command: WinLead, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def lose_lead(self, data: st.DataObject) -> None:
-        self.step(data, ws.lose_lead_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[LoseLead], seconds=SECONDS)
+    def lose_lead(self, command: LoseLead, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def accept_lead(self, data: st.DataObject) -> None:
-        self.step(data, ws.accept_lead_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[AcceptLead], seconds=SECONDS)
+    def accept_lead(self, command: AcceptLead, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def decline_lead(self, data: st.DataObject) -> None:
-        self.step(data, ws.decline_lead_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[DeclineLead], seconds=SECONDS)
+    def decline_lead(self, command: DeclineLead, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def delete_lead(self, data: st.DataObject) -> None:
-        self.step(data, ws.delete_lead_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[DeleteLead], seconds=SECONDS)
+    def delete_lead(self, command: DeleteLead, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def add_loss_reason(self, data: st.DataObject) -> None:
-        self.step(data, ws.add_loss_reason_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[AddLossReason], seconds=SECONDS)
+    def add_loss_reason(self, command: AddLossReason, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def rename_loss_reason(self, data: st.DataObject) -> None:
-        self.step(data, ws.rename_loss_reason_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[RenameLossReason], seconds=SECONDS)
+    def rename_loss_reason(self, command: RenameLossReason, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def delete_loss_reason(self, data: st.DataObject) -> None:
-        self.step(data, ws.delete_loss_reason_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[DeleteLossReason], seconds=SECONDS)
+    def delete_loss_reason(self, command: DeleteLossReason, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def add_automation(self, data: st.DataObject) -> None:
-        self.step(data, ws.add_automation_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[AddAutomation], seconds=SECONDS)
+    def add_automation(self, command: AddAutomation, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def update_automation(self, data: st.DataObject) -> None:
-        self.step(data, ws.update_automation_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[UpdateAutomation], seconds=SECONDS)
+    def update_automation(self, command: UpdateAutomation, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def enable_automation(self, data: st.DataObject) -> None:
-        self.step(data, ws.enable_automation_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[EnableAutomation], seconds=SECONDS)
+    def enable_automation(self, command: EnableAutomation, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def disable_automation(self, data: st.DataObject) -> None:
-        self.step(data, ws.disable_automation_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[DisableAutomation], seconds=SECONDS)
+    def disable_automation(self, command: DisableAutomation, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def remove_automation(self, data: st.DataObject) -> None:
-        self.step(data, ws.remove_automation_commands(self.workspace))
+    @rule(target=MADE, command=COMMANDS[RemoveAutomation], seconds=SECONDS)
+    def remove_automation(self, command: RemoveAutomation, seconds: int) -> MultipleResults[Made]:
+        return self.step(command, seconds)
 
-    @rule(data=st.data())
-    def apply_at_an_expected_revision(self, data: st.DataObject) -> None:
-        command = data.draw(ws.commands(self.workspace), label="command")
-        revision = self.workspace.revision
-        expected = data.draw(
-            st.just(revision) | st.integers(-1, revision + 2), label="expected_revision"
-        )
-        self.run(command, self.tick(data), expected)
+    @rule(target=MADE, automation_id=AUTOMATION_IDS, seconds=SECONDS)
+    def restate_an_automation(self, automation_id: int, seconds: int) -> MultipleResults[Made]:
+        # An update to the settings it has already changes nothing, and cancels nothing.
+        automation = next((a for a in self.workspace.automations if a.id == automation_id), None)
+        if automation is None:
+            command = UpdateAutomation(automation_id, (144,), Trigger.ENTERED, HostAction("x"))
+        else:
+            command = UpdateAutomation(
+                automation.id,
+                automation.stage_ids,
+                automation.trigger,
+                automation.action,
+                automation.delay,
+                automation.min_price,
+                automation.max_price,
+            )
+        return self.step(command, seconds)
+
+    @rule(
+        target=MADE,
+        command=ANY_COMMAND,
+        off_by=st.one_of(st.just(0), st.just(0), st.integers(-3, 2)),
+        seconds=SECONDS,
+    )
+    def apply_at_an_expected_revision(
+        self, command: Command, off_by: int, seconds: int
+    ) -> MultipleResults[Made]:
+        # The revision the workspace is at, or one it is not (refused: RevisionConflict).
+        expected = max(-1, self.workspace.revision + off_by)
+        self.run(command, self.tick(seconds), expected)
+        return self.take_made()
 
     # -- reaching the limits and the rarer states ----------------------------------------
 
+    def how_many(self, how_many: str, now: int, limit: int) -> int:
+        """Two, five, or as many as take *now* things one past *limit*."""
+        return {"two": 2, "five": 5}.get(how_many, limit - now + 1)
+
     @precondition(lambda self: len(self.workspace.pipelines) < MAX_PIPELINES)
-    @rule(data=st.data())
-    def create_many_pipelines(self, data: st.DataObject) -> None:
+    @rule(target=MADE, how_many=HOW_MANY, seconds=SECONDS)
+    def create_many_pipelines(self, how_many: str, seconds: int) -> MultipleResults[Made]:
         # Reaching the 50-pipeline limit needs many creations in a row: go one past it.
-        past_the_limit = MAX_PIPELINES - len(self.workspace.pipelines) + 1
-        count = data.draw(st.sampled_from([2, 5, past_the_limit]), label="count")
-        at = self.tick(data)
+        count = self.how_many(how_many, len(self.workspace.pipelines), MAX_PIPELINES)
+        at = self.tick(seconds)
         for number in range(count):
             self.run(CreatePipeline(f"Bulk {self.model.next_pipeline_id}-{number}"), at)
+        return self.take_made()
 
     @precondition(lambda self: any(len(p.stages) < MAX_STAGES for p in self.workspace.pipelines))
-    @rule(data=st.data())
-    def add_many_stages(self, data: st.DataObject) -> None:
-        pipeline = data.draw(
-            st.sampled_from([p for p in self.workspace.pipelines if len(p.stages) < MAX_STAGES]),
-            label="pipeline",
-        )
-        past_the_limit = MAX_STAGES - len(pipeline.stages) + 1
-        count = data.draw(st.sampled_from([2, 5, past_the_limit]), label="count")
-        at = self.tick(data)
-        for number in range(count):
-            self.run(AddStage(pipeline.id, f"Bulk {number} of {self.model.revision}"), at)
+    @rule(target=MADE, pipeline_id=PIPELINE_IDS, how_many=HOW_MANY, seconds=SECONDS)
+    def add_many_stages(
+        self, pipeline_id: int, how_many: str, seconds: int
+    ) -> MultipleResults[Made]:
+        pipeline = next((p for p in self.workspace.pipelines if p.id == pipeline_id), None)
+        size = MAX_STAGES if pipeline is None else len(pipeline.stages)
+        at = self.tick(seconds)
+        for number in range(self.how_many(how_many, size, MAX_STAGES)):
+            self.run(AddStage(pipeline_id, f"Bulk {number} of {self.model.revision}"), at)
+        return self.take_made()
 
-    @rule(data=st.data())
-    def delete_every_open_stage(self, data: st.DataObject) -> None:
+    @rule(
+        target=MADE,
+        pipeline_id=PIPELINE_IDS,
+        leads_to=st.lists(st.none() | STAGE_IDS, max_size=6),
+        seconds=SECONDS,
+    )
+    def delete_every_open_stage(
+        self, pipeline_id: int, leads_to: list[int | None], seconds: int
+    ) -> MultipleResults[Made]:
         # Deleting them one by one relocates the leads again and again (W2), until the
-        # last open stage, which stays (LastOpenStage).
-        pipeline = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
-        at = self.tick(data)
-        for stage in pipeline.open_stages:
-            stage_ids = [stage.id for stage in pipeline.stages]
-            target = data.draw(st.none() | st.sampled_from(stage_ids), label="move_leads_to")
-            self.run(DeleteStage(pipeline.id, stage.id, move_leads_to=target), at)
+        # last open stage, which stays (LastOpenStage). The n-th deletion sends the
+        # leads to the n-th of *leads_to*, or lets the rules choose (None, or no more).
+        pipeline = next((p for p in self.workspace.pipelines if p.id == pipeline_id), None)
+        at = self.tick(seconds)
+        for number, stage in enumerate(() if pipeline is None else pipeline.open_stages):
+            target = leads_to[number] if number < len(leads_to) else None
+            self.run(DeleteStage(pipeline_id, stage.id, move_leads_to=target), at)
+        return self.take_made()
 
-    @rule(data=st.data())
-    def automate_a_stage_then_delete_it(self, data: st.DataObject) -> None:
+    @rule(
+        target=MADE,
+        place=PLACES,
+        other=STAGE_IDS,
+        finale=st.sampled_from(["delete the stage", "delete the pipeline", "disable incoming"]),
+        seconds=SECONDS,
+        later=SECONDS,
+    )
+    def automate_a_stage_then_delete_it(
+        self, place: tuple[int, int], other: int, finale: str, seconds: int, later: int
+    ) -> MultipleResults[Made]:
         # Automations that watch and target a stage, then the stage goes (D1), or the
         # pipeline, or incoming leads are switched off: random commands rarely line up so.
-        pipeline = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
-        stage = data.draw(st.sampled_from(pipeline.open_stages), label="stage")
-        other = data.draw(st.sampled_from(pipeline.stages), label="other stage")
-        at = self.tick(data)
-        self.run(AddAutomation(pipeline.id, (other.id,), Trigger.ENTERED, MoveTo(stage.id)), at)
-        watched = (stage.id, other.id) if other.id != stage.id else (stage.id,)
-        self.run(AddAutomation(pipeline.id, watched, Trigger.LEFT, HostAction("webhook")), at)
-        self.run(AddAutomation(pipeline.id, (stage.id,), Trigger.CREATED, HostAction("x")), at)
-        finales: list[Command] = [
-            DeleteStage(pipeline.id, stage.id),
-            DeletePipeline(pipeline.id),
-            DisableIncoming(pipeline.id),
-        ]
-        finale = data.draw(st.sampled_from(finales), label="finale")
-        self.run(finale, self.tick(data))
+        pipeline_id, stage_id = place
+        at = self.tick(seconds)
+        self.run(AddAutomation(pipeline_id, (other,), Trigger.ENTERED, MoveTo(stage_id)), at)
+        watched = (stage_id, other) if other != stage_id else (stage_id,)
+        self.run(AddAutomation(pipeline_id, watched, Trigger.LEFT, HostAction("webhook")), at)
+        self.run(AddAutomation(pipeline_id, (stage_id,), Trigger.CREATED, HostAction("x")), at)
+        finales: dict[str, Command] = {
+            "delete the stage": DeleteStage(pipeline_id, stage_id),
+            "delete the pipeline": DeletePipeline(pipeline_id),
+            "disable incoming": DisableIncoming(pipeline_id),
+        }
+        return self.step(finales[finale], later)
 
-    @rule(data=st.data())
-    def schedule_then_let_the_automation_go(self, data: st.DataObject) -> None:
+    @rule(
+        target=MADE,
+        place=PLACES,
+        # A place made before: a MoveTo names no pipeline that could never be.
+        target_place=made(PLACE),
+        delay=st.sampled_from([timedelta(0), timedelta(hours=1)]),
+        hand_over_first=st.booleans(),
+        finale=st.sampled_from(
+            [
+                "delete the target stage",
+                "delete the target pipeline",
+                "delete the watched stage",
+                "disable the move",
+                "remove the host action",
+                "update the host action",
+                "delete the lead",
+            ]
+        ),
+        seconds=SECONDS,
+        later=SECONDS,
+    )
+    def schedule_then_let_the_automation_go(
+        self,
+        place: tuple[int, int],
+        target_place: tuple[int, int],
+        delay: timedelta,
+        hand_over_first: bool,
+        finale: str,
+        seconds: int,
+        later: int,
+    ) -> MultipleResults[Made]:
         # Items waiting, or handed over, when their automation changes or goes: with the
         # stage it watches or targets, with the pipeline it moves leads to, or on its own.
-        source = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
-        there = data.draw(st.sampled_from(self.workspace.pipelines), label="target pipeline")
-        stage = data.draw(st.sampled_from(source.open_stages), label="stage")
-        targets = [s for s in there.stages if s.kind is not StageKind.INCOMING and s != stage]
-        target = data.draw(st.sampled_from(targets), label="target")
-        delay = data.draw(st.sampled_from([timedelta(0), timedelta(hours=1)]), label="delay")
-        at = self.tick(data)
+        (source, stage_id), (there, target_id) = place, target_place
+        at = self.tick(seconds)
         first = self.workspace.next_automation_id
-        move = MoveTo(target.id, pipeline_id=there.id)
-        self.run(AddAutomation(source.id, (stage.id,), Trigger.ENTERED, move, delay), at)
-        self.run(AddAutomation(source.id, (stage.id,), Trigger.ENTERED, HostAction("x"), delay), at)
-        self.run(CreateLead("Scheduled", pipeline_id=source.id, stage_id=stage.id), at)
-        if data.draw(st.booleans(), label="hand over first"):
+        move = MoveTo(target_id, pipeline_id=there)
+        self.run(AddAutomation(source, (stage_id,), Trigger.ENTERED, move, delay), at)
+        self.run(AddAutomation(source, (stage_id,), Trigger.ENTERED, HostAction("x"), delay), at)
+        self.run(CreateLead("Scheduled", pipeline_id=source, stage_id=stage_id), at)
+        if hand_over_first:
             self.run(RunDue(), at + delay)
-        finales: list[Command] = [
-            DeleteStage(there.id, target.id),
-            DeletePipeline(there.id),
-            DeleteStage(source.id, stage.id),
-            DisableAutomation(first),
-            RemoveAutomation(first + 1),
-            UpdateAutomation(first + 1, (stage.id,), Trigger.ENTERED, HostAction("y"), delay),
-            DeleteLead(self.workspace.next_lead_id - 1),
-        ]
-        self.run(data.draw(st.sampled_from(finales), label="finale"), self.tick(data))
+        finales: dict[str, Command] = {
+            "delete the target stage": DeleteStage(there, target_id),
+            "delete the target pipeline": DeletePipeline(there),
+            "delete the watched stage": DeleteStage(source, stage_id),
+            "disable the move": DisableAutomation(first),
+            "remove the host action": RemoveAutomation(first + 1),
+            "update the host action": UpdateAutomation(
+                first + 1, (stage_id,), Trigger.ENTERED, HostAction("y"), delay
+            ),
+            "delete the lead": DeleteLead(self.workspace.next_lead_id - 1),
+        }
+        return self.step(finales[finale], later)
 
-    @rule(data=st.data(), count=st.integers(1, 12))
-    def create_many_leads(self, data: st.DataObject, count: int) -> None:
-        for _ in range(count):
-            self.step(data, ws.create_lead_commands(self.workspace))
+    @rule(
+        target=MADE,
+        commands=st.lists(st.tuples(COMMANDS[CreateLead], SECONDS), min_size=1, max_size=12),
+    )
+    def create_many_leads(self, commands: list[tuple[CreateLead, int]]) -> MultipleResults[Made]:
+        for command, seconds in commands:
+            self.run(command, self.tick(seconds))
+        return self.take_made()
 
-    @precondition(lambda self: bool(ws.waiting_leads(self.workspace)))
-    @rule(data=st.data())
-    def settle_a_waiting_lead(self, data: st.DataObject) -> None:
+    @rule(
+        target=MADE,
+        command=made(WAITING).flatmap(
+            lambda lead_id: st.one_of(
+                st.just(AcceptLead(lead_id)),
+                st.builds(AcceptLead, st.just(lead_id), STAGE_IDS),
+                st.just(DeclineLead(lead_id)),
+                st.just(DeleteLead(lead_id)),
+                st.just(WinLead(lead_id)),
+                st.builds(LoseLead, st.just(lead_id), st.none() | REASON_IDS),
+                st.builds(MoveLead, st.just(lead_id), STAGE_IDS),
+            )
+        ),
+        seconds=SECONDS,
+    )
+    def settle_a_waiting_lead(self, command: Command, seconds: int) -> MultipleResults[Made]:
         # Leads wait in incoming leads rarely enough that every way out needs its own rule.
-        lead = data.draw(st.sampled_from(ws.waiting_leads(self.workspace)), label="waiting lead")
-        stage_id = data.draw(ws.stage_ids(self.workspace, lead.pipeline_id), label="stage_id")
-        reason_id = data.draw(st.none() | ws.reason_ids(self.workspace), label="loss_reason_id")
-        ways: list[Command] = [
-            AcceptLead(lead.id),
-            AcceptLead(lead.id, stage_id),
-            DeclineLead(lead.id),
-            DeleteLead(lead.id),
-            WinLead(lead.id),
-            LoseLead(lead.id, reason_id),
-            MoveLead(lead.id, stage_id),
-        ]
-        self.run(data.draw(st.sampled_from(ways), label="command"), self.tick(data))
+        return self.step(command, seconds)
 
-    @precondition(lambda self: any(lead.loss_reason_id for lead in self.workspace.leads.values()))
-    @rule(data=st.data())
-    def release_a_loss_reason_and_delete_it(self, data: st.DataObject) -> None:
+    @rule(
+        target=MADE,
+        lead_id=made(GIVING_REASON),
+        way=st.sampled_from(["delete", "win", "move", "lose", "lose for another reason"]),
+        other=REASON_IDS,
+        seconds=SECONDS,
+        later=SECONDS,
+    )
+    def release_a_loss_reason_and_delete_it(
+        self, lead_id: int, way: str, other: int, seconds: int, later: int
+    ) -> MultipleResults[Made]:
         # A reason is in use until the last lead giving it lets go of it, whichever way.
-        lost = [lead for lead in self.workspace.leads.values() if lead.loss_reason_id]
-        lead = data.draw(st.sampled_from(lost), label="lost lead")
-        reason_id = lead.loss_reason_id
-        assert reason_id is not None
-        others = [r.id for r in self.workspace.loss_reasons if r.id != reason_id]
-        pipeline = self.workspace.pipeline(lead.pipeline_id)
-        ways: list[Command] = [
-            DeleteLead(lead.id),
-            WinLead(lead.id),
-            MoveLead(lead.id, pipeline.open_stages[0].id),
-            LoseLead(lead.id),
-            *(LoseLead(lead.id, other) for other in others),
-        ]
-        self.run(data.draw(st.sampled_from(ways), label="command"), self.tick(data))
-        self.run(DeleteLossReason(reason_id), self.tick(data))
+        lead = self.workspace.leads.get(lead_id)
+        reason_id = other if lead is None or lead.loss_reason_id is None else lead.loss_reason_id
+        main = self.workspace.pipeline(self.workspace.main_pipeline_id)
+        pipeline = main if lead is None else self.workspace.pipeline(lead.pipeline_id)
+        ways: dict[str, Command] = {
+            "delete": DeleteLead(lead_id),
+            "win": WinLead(lead_id),
+            "move": MoveLead(lead_id, pipeline.open_stages[0].id),
+            "lose": LoseLead(lead_id),
+            "lose for another reason": LoseLead(lead_id, other),
+        }
+        self.run(ways[way], self.tick(seconds))
+        return self.step(DeleteLossReason(reason_id), later)
 
     # -- the Digital Pipeline at work: RunDue at any time, the host reporting back ------
 
-    @rule(later=LATER)
-    def run_due(self, later: timedelta) -> None:
+    @rule(target=MADE, later=LATER)
+    def run_due(self, later: timedelta) -> MultipleResults[Made]:
         # The clock moves on by nothing, minutes, hours or days, so every delay comes due.
         self.now += later
         at = self.now.astimezone(self.zone)
@@ -1581,98 +1998,136 @@ class WorkspaceMachine(RuleBasedStateMachine):
         self.run(RunDue(), at)  # RunDue terminates: it returned
         assert due(self.workspace, at) == ()
         note(f"RunDue found {min(waiting, 3)}{'+' if waiting >= 3 else ''} due")
-
-    @rule(data=st.data(), later=LATER)
-    def host_works_through_what_is_due(self, data: st.DataObject, later: timedelta) -> None:
-        # As docs/automations.md tells a host to: RunDue now, then report on each action
-        # it was handed, some done, some failed, some left for later.
-        self.run_due(later)
-        handed = [item.id for item in self.workspace.scheduled if item.handed_over_at is not None]
-        some = st.lists(st.sampled_from(handed), unique=True) if handed else st.just([])
-        for item_id in data.draw(some, label="reports"):
-            reports: list[Command] = [CompleteAction(item_id), FailAction(item_id, "no answer")]
-            report = data.draw(st.sampled_from(reports), label="report")
-            self.run(report, self.tick(data))
-            note("the host reported back")
-
-    @rule(data=st.data())
-    def add_a_working_automation(self, data: st.DataObject) -> None:
-        self.step(data, ws.new_automations(self.workspace))
-
-    @rule(data=st.data())
-    def report_back(self, data: st.DataObject) -> None:
-        # Mostly on items handed over; sometimes on wrong ids (UnknownScheduledAction).
-        reports = st.one_of(
-            ws.complete_action_commands(self.workspace), ws.fail_action_commands(self.workspace)
-        )
-        self.step(data, reports)
-        if not self.last_refused:
-            note("the host reported back")
+        return self.take_made()
 
     @rule(
-        data=st.data(), trigger=st.sampled_from([Trigger.ENTERED, Trigger.MOVED_IN, Trigger.LEFT])
+        target=MADE,
+        later=LATER,
+        reports=st.lists(st.sampled_from(["complete", "fail", "leave"])),
+        seconds=SECONDS,
     )
-    def automate_a_loop(self, data: st.DataObject, trigger: Trigger) -> None:
+    def host_works_through_what_is_due(
+        self, later: timedelta, reports: list[str], seconds: int
+    ) -> MultipleResults[Made]:
+        # As docs/automations.md tells a host to: RunDue now, then report on each action
+        # it was handed, in order, some done, some failed, some left for later.
+        self.run_due(later)
+        handed = [item.id for item in self.workspace.scheduled if item.handed_over_at is not None]
+        for item_id, report in zip(handed, reports, strict=False):
+            if report == "leave":
+                continue
+            done = report == "complete"
+            report_back = CompleteAction(item_id) if done else FailAction(item_id, "no answer")
+            self.run(report_back, self.tick(seconds))
+            note("the host reported back")
+        return self.take_made()
+
+    @rule(target=MADE, command=working_automations(PIPELINE_IDS, STAGE_IDS), seconds=SECONDS)
+    def add_a_working_automation(
+        self, command: AddAutomation, seconds: int
+    ) -> MultipleResults[Made]:
+        return self.step(command, seconds)
+
+    @rule(
+        target=MADE,
+        automation_id=made(MOVE),
+        trigger=st.sampled_from([Trigger.ENTERED, Trigger.MOVED_IN]),
+        seconds=SECONDS,
+    )
+    def close_a_loop(
+        self, automation_id: int, trigger: Trigger, seconds: int
+    ) -> MultipleResults[Made]:
+        # Moves leads back from where a move sends them, with no delay, so that RunDue
+        # meets loops; a move removed or disabled since sends nothing back.
+        move = next((a for a in self.workspace.automations if a.id == automation_id), None)
+        if move is None or move.target is None or not move.enabled:
+            return multiple()
+        back = MoveTo(move.stage_ids[0], pipeline_id=move.pipeline_id)
+        return self.step(AddAutomation(move.target[0], (move.target[1],), trigger, back), seconds)
+
+    @rule(
+        target=MADE,
+        command=st.one_of(COMMANDS[CompleteAction], COMMANDS[FailAction]),
+        seconds=SECONDS,
+    )
+    def report_back(self, command: Command, seconds: int) -> MultipleResults[Made]:
+        # Mostly on items handed over; sometimes on wrong ids (UnknownScheduledAction).
+        self.run(command, self.tick(seconds))
+        if not self.last_refused:
+            note("the host reported back")
+        return self.take_made()
+
+    @rule(
+        target=MADE,
+        trigger=st.sampled_from([Trigger.ENTERED, Trigger.MOVED_IN, Trigger.LEFT]),
+        first=PLACES,
+        rest=st.lists(STAGE_IDS, min_size=1, max_size=2, unique=True),
+        host_action_on_the_way=st.booleans(),
+        way=st.sampled_from(["create a lead in the first", "move in", "move out"]),
+        lead_id=LEAD_IDS,
+        run_it_at_once=st.booleans(),
+        seconds=SECONDS,
+    )
+    def automate_a_loop(
+        self,
+        trigger: Trigger,
+        first: tuple[int, int],
+        rest: list[int],
+        host_action_on_the_way: bool,
+        way: str,
+        lead_id: int,
+        run_it_at_once: bool,
+        seconds: int,
+    ) -> MultipleResults[Made]:
         # Moves with no delay from stage to stage and round again, and a lead sent into
         # them: random automations rarely line up so. RunDue must stop the loop.
-        pipeline = data.draw(st.sampled_from(self.workspace.pipelines), label="pipeline")
-        first = data.draw(st.sampled_from(pipeline.open_stages), label="first stage")
-        others = [s for s in pipeline.stages if s != first and s.kind is not StageKind.INCOMING]
-        rest = data.draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
-        ring = [first, *rest]
-        at = self.tick(data)
-        for here, there in zip(ring, [*ring[1:], first], strict=True):
-            self.run(AddAutomation(pipeline.id, (here.id,), trigger, MoveTo(there.id)), at)
-        if data.draw(st.booleans(), label="a host action on the way"):
-            self.run(AddAutomation(pipeline.id, (first.id,), Trigger.ENTERED, HostAction("x")), at)
-        leads = [lead for lead in self.workspace.leads.values() if lead.pipeline_id == pipeline.id]
-        ways: list[Command] = [CreateLead("Looping", pipeline_id=pipeline.id, stage_id=first.id)]
-        ways += [MoveLead(lead.id, first.id) for lead in leads[:3]]
-        ways += [MoveLead(lead.id, rest[0].id) for lead in leads[:1]]  # out of the first: LEFT
-        self.run(data.draw(st.sampled_from(ways), label="command"), at)
-        if data.draw(st.booleans(), label="run it at once"):
+        pipeline_id, first_id = first
+        ring = [first_id, *(stage_id for stage_id in rest if stage_id != first_id)]
+        at = self.tick(seconds)
+        for here, there in zip(ring, [*ring[1:], first_id], strict=True):
+            self.run(AddAutomation(pipeline_id, (here,), trigger, MoveTo(there)), at)
+        if host_action_on_the_way:
+            self.run(AddAutomation(pipeline_id, (first_id,), Trigger.ENTERED, HostAction("x")), at)
+        ways: dict[str, Command] = {
+            "create a lead in the first": CreateLead(
+                "Looping", pipeline_id=pipeline_id, stage_id=first_id
+            ),
+            "move in": MoveLead(lead_id, first_id, pipeline_id=pipeline_id),
+            # Out of the first: LEFT.
+            "move out": MoveLead(lead_id, rest[0], pipeline_id=pipeline_id),
+        }
+        self.run(ways[way], at)
+        if run_it_at_once:
             self.run(RunDue(), at)
+        return self.take_made()
 
     # -- misuse: wrong types, naive times (W7) ------------------------------------------
 
-    @rule(data=st.data())
-    def command_with_a_wrong_type(self, data: st.DataObject) -> None:
-        command = data.draw(
-            ws.commands(self.workspace).filter(lambda command: bool(attrs.fields(type(command)))),
-            label="command",
-        )
-        at = self.tick(data)
+    @rule(broken=WRONG_TYPED, seconds=SECONDS)
+    def command_with_a_wrong_type(self, broken: tuple[Command, str, object], seconds: int) -> None:
+        command, name, wrong = broken
+        at = self.tick(seconds)
         accepted = isinstance(self.predict(command, at), NaiveWorkspace)
-        fields = [
-            item
-            for item in attrs.fields(type(command))
-            # Sent to incoming leads, a lead must not name a stage: any value there is refused.
-            if not (
-                isinstance(command, CreateLead) and command.incoming and item.name == "stage_id"
-            )
-        ]
-        item = data.draw(st.sampled_from(fields), label="field")
-        wrong = data.draw(st.sampled_from(WRONG_TYPES[field_kind(item.type)]), label="wrong value")
-        broken: Command = attrs.evolve(cast(Any, command), **{item.name: wrong})
+        mistyped: Command = attrs.evolve(cast(Any, command), **{name: wrong})
         self.previous, self.previous_state = self.workspace, self.observed
-        self.last_command, self.last_refused = broken, True
-        error = raised(lambda: apply(self.workspace, broken, at=at))
+        self.last_command, self.last_refused = mistyped, True
+        error = raised(lambda: apply(self.workspace, mistyped, at=at))
         if accepted:
             # Every field is looked at on the way to accepting the command, so its type too.
-            assert type(error) is TypeError, (broken, error)
+            assert type(error) is TypeError, (mistyped, error)
         else:
             # Refused for another reason, maybe before the field is looked at.
-            assert isinstance(error, TypeError | ValueError), (broken, error)
+            assert isinstance(error, TypeError | ValueError), (mistyped, error)
 
     @rule(
-        data=st.data(),
+        command=ANY_COMMAND,
         misuse=st.sampled_from(
             ["naive at", "at is text", "not a command", "not a workspace", "revision is text"]
         ),
+        seconds=SECONDS,
     )
-    def apply_misused(self, data: st.DataObject, misuse: str) -> None:
-        command = data.draw(ws.commands(self.workspace), label="command")
-        at = self.tick(data)
+    def apply_misused(self, command: Command, misuse: str, seconds: int) -> None:
+        at = self.tick(seconds)
         workspace: Any = self.workspace
         expected: Any = None
         subject: Any = command
@@ -1847,3 +2302,4 @@ class WorkspaceMachine(RuleBasedStateMachine):
 
 
 TestWorkspaceMachine = WorkspaceMachine.TestCase
+TestWorkspaceMachine.settings = scaled(10, 150, 2000, steps=(40, 60, 100), deadline=None)

@@ -65,8 +65,16 @@ from pipekit.commands import Command
 from tests.strategies import color_texts, raw_names
 
 __all__ = [
+    "BOUNDS",
     "COMMAND_STRATEGIES",
+    "DELAYS",
+    "FAILURE_REASONS",
+    "HOST_ACTIONS",
+    "NAMES",
+    "PRICES",
     "START",
+    "TRIGGERS",
+    "VALID_DELAYS",
     "ZONES",
     "History",
     "accept_lead_commands",
@@ -129,14 +137,14 @@ ZONES: Final = (
 
 # Built once: these strategies are drawn from at every step. Valid names are short
 # here (the core's tests try the longest ones), so that long histories stay cheap.
-_NAMES: Final = (
+NAMES: Final = (
     st.text(st.characters(exclude_categories=("Cc", "Zl", "Zp", "Cs")), min_size=1, max_size=12)
     .map(str.strip)
     .filter(bool)
 )
 _RAW_NAMES: Final = raw_names()
 _COLOR_TEXTS: Final = color_texts()
-_PRICES: Final = st.one_of(st.integers(0, 100), *[st.integers(0, 10**9)] * 4, st.integers(-3, -1))
+PRICES: Final = st.one_of(st.integers(0, 100), *[st.integers(0, 10**9)] * 4, st.integers(-3, -1))
 
 
 # -- ids --------------------------------------------------------------------------
@@ -241,7 +249,7 @@ def _names_near(existing: Sequence[str]) -> st.SearchStrategy[str]:
     again = st.sampled_from(existing).flatmap(
         lambda name: st.sampled_from([name, name.upper(), name.lower(), f" {name} "])
     )
-    return st.one_of(_RAW_NAMES, _NAMES, again)
+    return st.one_of(_RAW_NAMES, NAMES, again)
 
 
 def _colors(pipeline: Pipeline | None) -> st.SearchStrategy[str]:
@@ -400,8 +408,8 @@ def create_lead_commands(draw: st.DrawFn, workspace: Workspace) -> CreateLead:
     target = workspace.main_pipeline_id if pipeline_id is None else pipeline_id
     stage_id = draw(st.one_of(st.none(), st.none(), stage_ids(workspace, target)))
     return CreateLead(
-        draw(st.one_of(_NAMES, _RAW_NAMES)),
-        price=draw(_PRICES),
+        draw(st.one_of(NAMES, _RAW_NAMES)),
+        price=draw(PRICES),
         pipeline_id=pipeline_id,
         stage_id=stage_id,
         incoming=incoming,
@@ -420,7 +428,7 @@ def new_leads(draw: st.DrawFn, workspace: Workspace) -> CreateLead:
     stage = draw(st.sampled_from(stages))
     incoming = stage.kind is StageKind.INCOMING
     return CreateLead(
-        draw(_NAMES),
+        draw(NAMES),
         price=draw(st.integers(0, 10**9)),
         pipeline_id=pipeline.id,
         stage_id=None if incoming else stage.id,
@@ -551,7 +559,7 @@ def _positive(value: int) -> bool:
     return value > 0
 
 
-_HOST_ACTIONS: Final = st.sampled_from(
+HOST_ACTIONS: Final = st.sampled_from(
     [
         HostAction("send_email", {"template": "welcome", "cc": ["sales@example.com"]}),
         HostAction("webhook", {"url": "https://example.com/hook", "retries": 3}),
@@ -560,7 +568,7 @@ _HOST_ACTIONS: Final = st.sampled_from(
 )
 # No delay most often: only an item due at once can come due again within the RunDue
 # that scheduled it, which is how loops happen.
-_DELAYS: Final = st.sampled_from(
+DELAYS: Final = st.sampled_from(
     [
         *[timedelta(0)] * 3,
         timedelta(minutes=5),
@@ -570,9 +578,9 @@ _DELAYS: Final = st.sampled_from(
     ]
 )
 # Kommo's default first: it fires on creation and on moves in alike.
-_TRIGGERS: Final = st.sampled_from([Trigger.ENTERED, *Trigger])
-_VALID_DELAYS: Final = _DELAYS.filter(lambda delay: delay >= timedelta(0))
-_BOUNDS: Final = st.sampled_from([None, None, None, 0, 500, 10**6])
+TRIGGERS: Final = st.sampled_from([Trigger.ENTERED, *Trigger])
+VALID_DELAYS: Final = DELAYS.filter(lambda delay: delay >= timedelta(0))
+BOUNDS: Final = st.sampled_from([None, None, None, 0, 500, 10**6])
 
 
 Settings: TypeAlias = tuple[
@@ -586,13 +594,13 @@ def _automation_settings(draw: st.DrawFn, workspace: Workspace, pipeline_id: int
     watched = tuple(draw(st.lists(stage_ids(workspace, pipeline_id), max_size=3, unique=True)))
     trigger = draw(st.sampled_from(Trigger))
     if draw(st.booleans()):
-        action: MoveTo | HostAction = draw(_HOST_ACTIONS)
+        action: MoveTo | HostAction = draw(HOST_ACTIONS)
     else:
         # A MoveTo is a value, valid from birth: its ids are positive, if unknown.
         target = draw(st.none() | st.none() | st.none() | pipeline_ids(workspace).filter(_positive))
         within = pipeline_id if target is None else target
         action = MoveTo(draw(stage_ids(workspace, within).filter(_positive)), pipeline_id=target)
-    return watched, trigger, action, draw(_DELAYS), draw(_BOUNDS), draw(_BOUNDS)
+    return watched, trigger, action, draw(DELAYS), draw(BOUNDS), draw(BOUNDS)
 
 
 @st.composite
@@ -644,7 +652,7 @@ def new_automations(draw: st.DrawFn, workspace: Workspace) -> AddAutomation:
         return AddAutomation(move.target[0], (move.target[1],), trigger, back)
     pipeline = draw(st.sampled_from(workspace.pipelines))
     if draw(st.booleans()):
-        action: MoveTo | HostAction = draw(_HOST_ACTIONS)
+        action: MoveTo | HostAction = draw(HOST_ACTIONS)
         watchable = list(pipeline.stages)
     else:
         elsewhere = draw(st.sampled_from([None, None, None, *workspace.pipelines]))
@@ -655,13 +663,13 @@ def new_automations(draw: st.DrawFn, workspace: Workspace) -> AddAutomation:
         watchable = [stage for stage in pipeline.stages if stage.kind is not StageKind.INCOMING]
     watched = draw(st.lists(st.sampled_from(watchable), min_size=1, max_size=3, unique=True))
     # No bound, or bounds in order (an unset one sorts as 0).
-    low, high = sorted([draw(_BOUNDS), draw(_BOUNDS)], key=lambda bound: bound or 0)
+    low, high = sorted([draw(BOUNDS), draw(BOUNDS)], key=lambda bound: bound or 0)
     return AddAutomation(
         pipeline.id,
         tuple(stage.id for stage in watched),
-        draw(_TRIGGERS),
+        draw(TRIGGERS),
         action,
-        delay=draw(_VALID_DELAYS),
+        delay=draw(VALID_DELAYS),
         min_price=low,
         max_price=high,
     )
@@ -712,15 +720,15 @@ def complete_action_commands(workspace: Workspace) -> st.SearchStrategy[Complete
 
 
 # The longest reason allowed, and one past it.
-_REASONS: Final = st.one_of(
-    st.sampled_from(["the mail server said no", "", "x" * 1000, "x" * 1001]), _NAMES
+FAILURE_REASONS: Final = st.one_of(
+    st.sampled_from(["the mail server said no", "", "x" * 1000, "x" * 1001]), NAMES
 )
 
 
 @st.composite
 def fail_action_commands(draw: st.DrawFn, workspace: Workspace) -> FailAction:
     """``FailAction`` against *workspace*, mostly of an item handed over, any reason."""
-    return FailAction(draw(scheduled_ids(workspace)), draw(_REASONS))
+    return FailAction(draw(scheduled_ids(workspace)), draw(FAILURE_REASONS))
 
 
 # -- commands that change nothing -----------------------------------------------------
