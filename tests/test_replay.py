@@ -181,13 +181,6 @@ class TestImport:
 
 
 class TestReplayGivesWhatApplyReturned:
-    @given(histories())
-    def test_replaying_every_event_apply_emitted_gives_the_final_workspace(
-        self, history: History
-    ) -> None:
-        log = flat(groups_of(history))
-        assert replay(log, initial=history.start) == history.final
-
     @FEWER
     @given(histories())
     def test_every_prefix_of_groups_gives_the_workspace_at_that_revision(

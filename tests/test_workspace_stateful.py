@@ -1656,8 +1656,9 @@ class WorkspaceMachine(RuleBasedStateMachine):
                 note("RunDue stopped a loop")
             self.replayed = evolve(self.replayed, event)
             self.events.append(event)
-        # Replay equals apply, step by step.
+        # Replay equals apply, step by step, derived indexes (which == ignores) included.
         assert self.replayed == self.workspace
+        assert totals(self.replayed) == totals(self.workspace)
 
     # -- one rule per command ----------------------------------------------------------
 
