@@ -28,6 +28,7 @@ from pipekit import (
     Trigger,
 )
 from pipekit.automation import MAX_PARAMS_DEPTH, FrozenList, FrozenMapping, freeze_json
+from tests.profiles import COSTLY, MODERATE
 
 # Any JSON object pipekit holds: finite numbers, strings, nested arrays and objects.
 _SCALARS = st.one_of(
@@ -77,6 +78,7 @@ class TestTrigger:
 
 
 class TestFrozenParams:
+    @COSTLY
     @given(JSON_OBJECTS)
     def test_equal_to_the_dict_it_came_from_both_ways(self, params: dict[str, Any]) -> None:
         frozen = freeze_json(params)
@@ -84,6 +86,7 @@ class TestFrozenParams:
         assert params == frozen
         assert frozen == freeze_json(copy.deepcopy(params))
 
+    @MODERATE
     @given(JSON_OBJECTS)
     def test_hashable_and_equal_ones_hash_alike(self, params: dict[str, Any]) -> None:
         assert hash(freeze_json(params)) == hash(freeze_json(copy.deepcopy(params)))
@@ -197,6 +200,7 @@ class TestFrozenParams:
         with pytest.raises(TypeError, match="deeper than"):
             freeze_json(nested(10_000))
 
+    @MODERATE
     @given(JSON_OBJECTS)
     def test_pickles_and_copies(self, params: dict[str, Any]) -> None:
         frozen = freeze_json(params)

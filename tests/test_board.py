@@ -9,7 +9,7 @@ from typing import Final
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pipekit import (
@@ -24,6 +24,7 @@ from pipekit import (
 )
 from pipekit._board import MIN_WIDTH, _cells, render_board
 from tests.apply_helpers import INITIAL, NEGOTIATION, OFFER, run
+from tests.profiles import COSTLY
 from tests.workspace_strategies import workspaces
 
 ESCAPE: Final = re.compile(r"\x1b\[[0-9;]*m")
@@ -217,7 +218,7 @@ class TestLayout:
 
     # Drawing whole workspaces is slow to generate on a busy machine; the check is the
     # property, not the generation speed.
-    @settings(suppress_health_check=[HealthCheck.too_slow])
+    @COSTLY
     @given(st.data(), workspaces(), st.integers(20, 200), st.booleans(), st.booleans())
     def test_no_line_is_wider_than_the_width(
         self, data: st.DataObject, workspace: Workspace, width: int, leads: bool, color: bool
@@ -229,6 +230,7 @@ class TestLayout:
             assert not line.endswith(" "), line
         assert not board.endswith("\n")
 
+    @COSTLY
     @given(st.data(), workspaces(), st.integers(30, 200), st.booleans())
     def test_lays_columns_out_in_order_in_as_few_bands_as_fit(
         self, data: st.DataObject, workspace: Workspace, width: int, leads: bool
@@ -258,6 +260,7 @@ class TestNumbers:
             "154,800          0               1,234,567       0               0",
         ]
 
+    @COSTLY
     @given(st.data(), workspaces(), st.integers(30, 200))
     def test_counts_and_totals_equal_the_stage_totals(
         self, data: st.DataObject, workspace: Workspace, width: int
@@ -301,6 +304,7 @@ class TestLeads:
     def test_lists_no_leads_unless_asked(self) -> None:
         assert "ACME" not in render_board(sales(), 1, width=80, color=False)
 
+    @COSTLY
     @given(st.data(), workspaces(), st.integers(30, 200))
     def test_lists_every_lead_of_the_pipeline_exactly_once(
         self, data: st.DataObject, workspace: Workspace, width: int
@@ -354,6 +358,7 @@ class TestColor:
         workspace = run(new_workspace(), AddStage(1, "Demo", color="#98cbff"))
         assert "\x1b[48;2;152;203;255m" in render_board(workspace, 1, width=200, color=True)
 
+    @COSTLY
     @given(st.data(), workspaces(), st.integers(20, 200), st.booleans())
     def test_without_its_escapes_the_coloured_board_is_the_plain_one(
         self, data: st.DataObject, workspace: Workspace, width: int, leads: bool

@@ -84,6 +84,7 @@ from pipekit import (
     new_workspace,
 )
 from pipekit.codec import dump, load, load_command, load_event
+from tests.profiles import COSTLY, MODERATE
 from tests.strategies import color_texts, colors, names, pipelines
 
 # -- the kinds the codec knows -----------------------------------------------------------
@@ -743,6 +744,7 @@ def pipeline_documents(count: int) -> list[Any]:
 
 
 class TestRoundTrip:
+    @COSTLY
     @given(histories())
     def test_workspace_grown_by_commands(self, history: History) -> None:
         workspace = history.workspace
@@ -756,10 +758,12 @@ class TestRoundTrip:
         assert loaded.lead(3).stage_id == loaded.main_pipeline.stages[0].id
         assert loaded.stage_totals(1) == workspace.stage_totals(1)
 
+    @COSTLY
     @given(pipelines())
     def test_pipeline(self, pipeline: Pipeline) -> None:
         assert load(Pipeline, dump(pipeline)) == pipeline
 
+    @MODERATE
     @given(stages())
     def test_stage(self, stage: Stage) -> None:
         assert load(Stage, dump(stage)) == stage
@@ -769,6 +773,7 @@ class TestRoundTrip:
         assert dump(color) == color.hex
         assert load(Color, dump(color)) == color
 
+    @MODERATE
     @given(leads())
     def test_lead(self, lead: Lead) -> None:
         loaded = load(Lead, dump(lead))
@@ -788,6 +793,7 @@ class TestRoundTrip:
         assert load(cls, dump(command)) == command
         assert load_command(dump(command)) == command
 
+    @COSTLY
     @given(histories())
     def test_every_event_applying_emits(self, history: History) -> None:
         for event in history.events:
@@ -844,6 +850,7 @@ class TestRoundTrip:
             assert load_event(dump(event)) == event
             assert load_event(json.loads(text_of(dump(event)))) == event
 
+    @MODERATE
     @given(values())
     def test_through_json_text_with_no_hooks(self, value: Any) -> None:
         text = text_of(dump(value))
@@ -851,12 +858,14 @@ class TestRoundTrip:
 
 
 class TestOutput:
+    @MODERATE
     @given(values())
     def test_is_plain_json_with_sorted_keys(self, value: Any) -> None:
         document = dump(value)
         assert_plain_json(document)
         assert json.loads(text_of(document)) == document  # no tuples, no floats, no NaN
 
+    @MODERATE
     @given(values())
     def test_is_stable(self, value: Any) -> None:
         text = text_of(dump(value))
@@ -864,6 +873,7 @@ class TestOutput:
         assert text_of(dump(load(type(value), json.loads(text)))) == text
         assert json.dumps(dump(value), sort_keys=True, allow_nan=False) == text
 
+    @COSTLY
     @given(histories(max_steps=12))
     def test_a_workspace_built_by_hand_writes_the_same_bytes(self, history: History) -> None:
         workspace = history.workspace
@@ -1467,26 +1477,32 @@ class TestRulesAreRechecked:
 
 
 class TestTotality:
+    @MODERATE
     @given(st.sampled_from((*ALL_KINDS, Command, Event)), json_values())
     def test_any_json_loads_or_is_refused(self, kind: Any, data: Any) -> None:
         assert_total(kind, data)
 
+    @COSTLY
     @given(st.sampled_from((*ALL_KINDS, Command, Event)), lookalikes())
     def test_any_lookalike_document_loads_or_is_refused(self, kind: Any, data: Any) -> None:
         assert_total(kind, data)
 
+    @COSTLY
     @given(damaged(histories(max_steps=12).map(lambda history: dump(history.workspace))))
     def test_a_damaged_workspace_document_loads_or_is_refused(self, data: Any) -> None:
         assert_total(Workspace, data)
 
+    @MODERATE
     @given(damaged(commands().map(dump)))
     def test_a_damaged_command_document_loads_or_is_refused(self, data: Any) -> None:
         assert_total(Command, data)
 
+    @COSTLY
     @given(damaged(events(max_steps=10).map(dump)))
     def test_a_damaged_event_document_loads_or_is_refused(self, data: Any) -> None:
         assert_total(Event, data)
 
+    @MODERATE
     @given(damaged(st.one_of(pipelines(), stages(), leads(), loss_reasons()).map(dump)))
     def test_a_damaged_value_document_loads_or_is_refused(self, data: Any) -> None:
         for kind in (Pipeline, Stage, Lead, LossReason):

@@ -28,6 +28,7 @@ from pipekit import (
 )
 from pipekit._desired import DesiredError, desired_pipeline
 from pipekit.names import name_key
+from tests.profiles import COSTLY
 from tests.strategies import colors, names, pipelines
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -425,6 +426,7 @@ class TestDesiredError:
 # -- laws ----------------------------------------------------------------------------------
 
 
+@COSTLY
 @given(pipelines(), st.data())
 def test_listing_the_current_stages_plans_nothing(current: Pipeline, data: st.DataObject) -> None:
     top: dict[str, str | bool] = {}
@@ -469,6 +471,7 @@ def wanted_stages(draw: st.DrawFn, current: Pipeline) -> list[tuple[str, Color |
     return [(name, draw(st.none() | colors())) for name in wanted]
 
 
+@COSTLY
 @given(st.data())
 def test_applying_the_plan_gives_the_stages_listed(data: st.DataObject) -> None:
     current = data.draw(pipelines())

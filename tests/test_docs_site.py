@@ -67,6 +67,8 @@ class TestNav:
 
 
 class TestBuild:
+    # .ci/run builds the site too; by hand: NO_MKDOCS_2_WARNING=1 python -m mkdocs build --strict
+    @pytest.mark.deep(reason="a strict build of the whole site takes about 5 s")
     def test_site_builds_with_warnings_as_errors(self, tmp_path: Path) -> None:
         site = tmp_path / "site"
         result = subprocess.run(

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit._index import PersistentIndex
-from tests.profiles import scaled
+from tests.profiles import COSTLY, MODERATE, scaled
 
 
 @attrs.frozen
@@ -155,16 +155,19 @@ def assert_matches(index: ItemIndex, model: dict[int, Item], probes: Iterable[in
 
 
 class TestReadsLikeADict:
+    @MODERATE
     @given(index_operations())
     def test_after_any_operations_it_reads_like_the_dict(self, operations: list[Operation]) -> None:
         index, model = run(operations)
         assert_matches(index, model, mentioned_keys(operations) | {0, -1, 2**64 + 1})
 
+    @MODERATE
     @given(index_items())
     def test_built_in_one_go_it_reads_like_the_dict(self, items: list[Item]) -> None:
         model = {item.id: item for item in items}
         assert_matches(item_index(items), model, {0, 1, -1, 2**64, 2**70})
 
+    @MODERATE
     @given(st.lists(st.tuples(st.booleans(), index_keys()), max_size=40))
     def test_a_set_of_ints_keyed_by_themselves(self, changes: list[tuple[bool, int]]) -> None:
         index: PersistentIndex[int] = PersistentIndex()
@@ -266,6 +269,7 @@ class TestWithout:
 
 
 class TestPersistence:
+    @COSTLY
     @given(index_operations())
     def test_every_earlier_index_keeps_its_content(self, operations: list[Operation]) -> None:
         index = item_index()
@@ -282,6 +286,7 @@ class TestPersistence:
 class TestCanonicalShape:
     """The trie's shape depends only on the set of keys, never on the order of changes."""
 
+    @COSTLY
     @given(index_operations())
     def test_any_operations_give_the_shape_of_a_bulk_build(
         self, operations: list[Operation]
@@ -289,6 +294,7 @@ class TestCanonicalShape:
         index, model = run(operations)
         assert index._root == item_index(model.values())._root
 
+    @MODERATE
     @given(index_items(), st.data())
     def test_any_insertion_order_gives_the_same_shape(
         self, items: list[Item], data: st.DataObject
@@ -298,6 +304,7 @@ class TestCanonicalShape:
             index = index.with_value(item)
         assert index._root == item_index(items)._root
 
+    @MODERATE
     @given(index_items(), index_items())
     def test_removing_keys_gives_the_shape_of_an_index_without_them(
         self, kept: list[Item], removed: list[Item]
@@ -309,6 +316,7 @@ class TestCanonicalShape:
             index = index.without(item.id)
         assert index._root == item_index(kept)._root
 
+    @MODERATE
     @given(index_items())
     def test_removing_every_key_gives_the_empty_shape(self, items: list[Item]) -> None:
         index = item_index(items)
@@ -378,6 +386,7 @@ class TestRefusesTuples:
 
 
 class TestEquality:
+    @MODERATE
     @given(index_operations())
     def test_equals_the_dict_with_the_same_items(self, operations: list[Operation]) -> None:
         index, model = run(operations)
@@ -430,6 +439,7 @@ class TestEquality:
         for other in ([1, 2], {1, 2}, [(1, 1), (2, 2)], (1, 2), "12", 2):
             assert index != other
 
+    @MODERATE
     @given(index_items(), st.data())
     def test_equal_indexes_have_equal_hashes(self, items: list[Item], data: st.DataObject) -> None:
         first = item_index(items)
@@ -459,6 +469,7 @@ class TestRepr:
         index = int_index(keys)
         assert eval(repr(index)) == index
 
+    @COSTLY
     @given(index_operations())
     def test_evaluates_to_an_equal_index_for_values_with_a_valid_repr(
         self, operations: list[Operation]

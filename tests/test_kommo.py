@@ -68,6 +68,7 @@ from pipekit.kommo import (
     to_kommo,
 )
 from pipekit.names import name_key
+from tests.profiles import COSTLY, EXPENSIVE, MODERATE
 from tests.strategies import hand_built_pipelines, names
 from tests.workspace_strategies import COMMAND_STRATEGIES, idle_commands, workspaces
 
@@ -954,12 +955,14 @@ def kommo_cases(draw: st.DrawFn) -> KommoCase:
 
 
 class TestRoundTrips:
+    @COSTLY
     @given(workspaces(max_steps=10))
     def test_from_kommo_of_to_kommo_gives_back_every_workspace(self, workspace: Workspace) -> None:
         again = from_kommo(to_kommo(workspace))
         assert pipeline_facts(again) == pipeline_facts(workspace)
         assert again.main_pipeline_id == workspace.main_pipeline_id
 
+    @EXPENSIVE
     @given(hand_built_workspaces())
     def test_from_kommo_of_to_kommo_gives_back_hand_built_workspaces(
         self, workspace: Workspace
@@ -968,6 +971,7 @@ class TestRoundTrips:
         assert pipeline_facts(again) == pipeline_facts(workspace)
         assert again.main_pipeline_id == workspace.main_pipeline_id
 
+    @EXPENSIVE
     @given(kommo_cases())
     def test_to_kommo_of_from_kommo_keeps_every_field_but_sort_and_colour_case(
         self, case: KommoCase
@@ -976,6 +980,7 @@ class TestRoundTrips:
         assert to_kommo(from_kommo(case.payload)) == case.expected
         assert case.payload == before
 
+    @EXPENSIVE
     @given(kommo_cases())
     def test_a_single_pipeline_reads_as_its_list_body(self, case: KommoCase) -> None:
         expected = case.expected["_embedded"]["pipelines"]
@@ -1062,6 +1067,7 @@ def mutated_payloads(draw: st.DrawFn) -> object:
 
 
 class TestFuzz:
+    @MODERATE
     @given(_ANY_JSON)
     def test_any_json_gives_a_workspace_or_a_format_error_that_points_into_it(
         self, payload: object
@@ -1073,6 +1079,7 @@ class TestFuzz:
         else:
             assert isinstance(workspace, Workspace)
 
+    @EXPENSIVE
     @given(mutated_payloads())
     def test_mutated_payloads_give_a_workspace_or_a_format_error_that_points_into_them(
         self, payload: object
@@ -1210,6 +1217,7 @@ class TestKommoRequestsPerCommand:
             _patch("1", {"name": "Продажи"})
         ]
 
+    @COSTLY
     @given(workspaces(max_steps=5).flatmap(idle_stage_commands))
     def test_a_command_that_changes_nothing_gives_no_request(
         self, case: tuple[Workspace, Command]
@@ -1512,6 +1520,7 @@ def assert_well_formed(requests: tuple[KommoRequest, ...]) -> None:
 
 
 class TestKommoRequestsLaws:
+    @EXPENSIVE
     @given(batches(kommo_friendly=False))
     def test_requests_are_well_formed_and_write_only_palette_colours(self, batch: Batch) -> None:
         try:
@@ -1525,10 +1534,12 @@ class TestKommoRequestsLaws:
         assert refused.nearest is None or refused.nearest in KOMMO_PALETTE
         assert (refused.color is None) == (refused.nearest is None)
 
+    @EXPENSIVE
     @given(batches(kommo_friendly=True))
     def test_kommo_holds_what_pipekit_does_after_the_requests(self, batch: Batch) -> None:
         self.check_kommo_holds_what_pipekit_does(batch)
 
+    @COSTLY
     @given(crowded_batches())
     def test_kommo_holds_the_order_pipekit_does_when_sorts_run_out(self, batch: Batch) -> None:
         self.check_kommo_holds_what_pipekit_does(batch)

@@ -26,6 +26,7 @@ from pipekit import (
     rename_stage,
 )
 from pipekit.pipeline import palette_uses
+from tests.profiles import COSTLY
 from tests.strategies import Step, color_texts, colors, names, pipelines, raw_names, steps
 
 
@@ -75,6 +76,7 @@ def snapshot(pipeline: Pipeline) -> tuple[object, ...]:
 
 
 class TestAnySequence:
+    @COSTLY
     @given(pipelines(), st.lists(steps(), max_size=30))
     def test_every_invariant_holds_after_every_step(
         self, pipeline: Pipeline, sequence: list[Step]
@@ -91,6 +93,7 @@ class TestAnySequence:
             assert_invariants(result)
             pipeline = result
 
+    @COSTLY
     @given(pipelines(), st.lists(steps(), max_size=30))
     def test_ids_from_the_counter_are_never_reused(
         self, pipeline: Pipeline, sequence: list[Step]
@@ -115,6 +118,7 @@ def open_ids(pipeline: Pipeline) -> list[int]:
 
 
 class TestMove:
+    @COSTLY
     @given(pipelines(), st.data())
     def test_move_then_move_back_is_identity(self, pipeline: Pipeline, data: st.DataObject) -> None:
         count = len(pipeline.open_stages)
@@ -125,6 +129,7 @@ class TestMove:
         assert open_ids(moved).index(stage_id) == target
         assert move_stage(moved, stage_id, origin) == pipeline
 
+    @COSTLY
     @given(pipelines(), st.data())
     def test_move_keeps_the_other_stages_in_order(
         self, pipeline: Pipeline, data: st.DataObject
@@ -140,6 +145,7 @@ class TestMove:
             pipeline.lost,
         )
 
+    @COSTLY
     @given(pipelines(), st.data())
     def test_move_to_its_own_position_changes_nothing(
         self, pipeline: Pipeline, data: st.DataObject
@@ -150,6 +156,7 @@ class TestMove:
 
 
 class TestRename:
+    @COSTLY
     @given(pipelines(), st.data(), raw_names())
     def test_rename_then_rename_back_is_identity(
         self, pipeline: Pipeline, data: st.DataObject, name: str
@@ -162,6 +169,7 @@ class TestRename:
         assert renamed.stage(stage.id).name == name.strip()
         assert rename_stage(renamed, stage.id, stage.name) == pipeline
 
+    @COSTLY
     @given(pipelines(), st.data())
     def test_rename_to_its_own_name_changes_nothing(
         self, pipeline: Pipeline, data: st.DataObject
@@ -169,6 +177,7 @@ class TestRename:
         stage = data.draw(st.sampled_from(pipeline.stages[pipeline.first_open_index :]))
         assert rename_stage(pipeline, stage.id, f" {stage.name} ") == pipeline
 
+    @COSTLY
     @given(pipelines(), st.data(), names())
     def test_a_clashing_name_is_refused(
         self, pipeline: Pipeline, data: st.DataObject, name: str
@@ -181,6 +190,7 @@ class TestRename:
 
 
 class TestRecolor:
+    @COSTLY
     @given(pipelines(), st.data(), color_texts())
     def test_recolor_then_recolor_back_is_identity(
         self, pipeline: Pipeline, data: st.DataObject, color: str
@@ -205,6 +215,7 @@ def least_used_palette_color(pipeline: Pipeline) -> Color:
 
 
 class TestAddAndDelete:
+    @COSTLY
     @given(pipelines(), names(), st.data())
     def test_add_then_delete_restores_the_stages(
         self, pipeline: Pipeline, name: str, data: st.DataObject
@@ -219,6 +230,7 @@ class TestAddAndDelete:
         assert new.id == pipeline.next_stage_id
         assert delete_stage(added, new.id).stages == pipeline.stages
 
+    @COSTLY
     @given(pipelines(), names())
     def test_a_stage_added_without_colour_takes_the_least_used_palette_colour(
         self, pipeline: Pipeline, name: str
@@ -229,6 +241,7 @@ class TestAddAndDelete:
             return
         assert added.open_stages[-1].color == least_used_palette_color(pipeline)
 
+    @COSTLY
     @given(pipelines(), st.data())
     def test_delete_never_touches_system_stages(
         self, pipeline: Pipeline, data: st.DataObject
@@ -248,6 +261,7 @@ class TestAddAndDelete:
 
 
 class TestIncoming:
+    @COSTLY
     @given(pipelines())
     def test_enable_and_disable_are_idempotent(self, pipeline: Pipeline) -> None:
         try:
@@ -262,6 +276,7 @@ class TestIncoming:
             s for s in pipeline.stages if s.kind is not StageKind.INCOMING
         )
 
+    @COSTLY
     @given(pipelines(), names(), colors())
     def test_enable_puts_the_incoming_stage_first(
         self, pipeline: Pipeline, name: str, color: Color
@@ -277,6 +292,7 @@ class TestIncoming:
 
 
 class TestConstructor:
+    @COSTLY
     @given(pipelines())
     def test_every_generated_pipeline_rebuilds_equal(self, pipeline: Pipeline) -> None:
         assert_invariants(pipeline)

@@ -26,6 +26,7 @@ from pipekit import (
     PipekitError,
     RuleViolation,
 )
+from tests.profiles import MODERATE
 from tests.strategies import names
 
 AT = datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
@@ -353,6 +354,7 @@ class TestRepr:
     def test_repr_evaluates_to_an_equal_lead(self, lead: Lead) -> None:
         assert eval(repr(lead), NAMESPACE) == lead
 
+    @MODERATE
     @given(lead_fields())
     def test_any_lead_survives_its_repr(self, fields: dict[str, Any]) -> None:
         lead = Lead(**fields)
@@ -369,6 +371,7 @@ class TestPickling:
         assert restored.closed_at is not None
         assert restored.closed_at.utcoffset() == timedelta(hours=2)
 
+    @MODERATE
     @given(lead_fields())
     def test_any_lead_survives_pickling_and_copying(self, fields: dict[str, Any]) -> None:
         lead = Lead(**fields)

@@ -49,6 +49,7 @@ from pipekit.editing import rename_pipeline
 from pipekit.names import name_key
 from pipekit.planning import plan
 from tests.apply_helpers import AT
+from tests.profiles import COSTLY, EXPENSIVE
 from tests.strategies import hand_built_pipelines, names, pipelines, steps
 
 P = KOMMO_PALETTE
@@ -671,6 +672,7 @@ def kept_ids(current: Pipeline, desired: Pipeline) -> list[int]:
 
 
 class TestLaws:
+    @EXPENSIVE
     @given(pairs())
     def test_turns_current_into_desired(self, pair: tuple[Pipeline, Pipeline]) -> None:
         current, desired = pair
@@ -686,10 +688,12 @@ class TestLaws:
                 assert got.id >= current.next_stage_id
         assert plan(result, result) == ()
 
+    @COSTLY
     @given(pipelines())
     def test_plans_nothing_from_a_pipeline_to_itself(self, pipeline: Pipeline) -> None:
         assert plan(pipeline, pipeline) == ()
 
+    @EXPENSIVE
     @given(pairs())
     def test_moves_as_few_stages_as_can_be(self, pair: tuple[Pipeline, Pipeline]) -> None:
         current, desired = pair
@@ -700,6 +704,7 @@ class TestLaws:
         assert len(moves) == len(kept) - longest_increasing(in_current_order)
         assert len({move.stage_id for move in moves}) == len(moves)
 
+    @EXPENSIVE
     @given(pairs())
     def test_leaves_unchanged_stages_alone(self, pair: tuple[Pipeline, Pipeline]) -> None:
         current, desired = pair
@@ -739,6 +744,7 @@ class TestLaws:
             assert isinstance(command, stage_commands | pipeline_commands)
             assert command.pipeline_id == current.id
 
+    @EXPENSIVE
     @given(pairs())
     def test_renames_each_stage_once_and_each_cycle_once_more(
         self, pair: tuple[Pipeline, Pipeline]
@@ -759,6 +765,7 @@ class TestLaws:
         renames = [c for c in commands if isinstance(c, RenameStage | RenameTerminal)]
         assert len(renames) == changed + name_cycles(names)
 
+    @EXPENSIVE
     @given(pairs())
     def test_keeps_every_lead(self, pair: tuple[Pipeline, Pipeline]) -> None:
         current, desired = pair

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import pipekit
@@ -73,11 +73,11 @@ from pipekit import (
 )
 from pipekit.codec import dump
 from pipekit.evolve import replay as replay_in_evolve
+from tests.profiles import COSTLY, EXPENSIVE
 from tests.workspace_strategies import History, histories
 
 AT: Final = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
-FEWER: Final = settings(max_examples=max(10, settings().max_examples // 4))
 """For the laws beside the main one: each replays many logs per example."""
 
 INITIAL: Final = 144
@@ -181,7 +181,7 @@ class TestImport:
 
 
 class TestReplayGivesWhatApplyReturned:
-    @FEWER
+    @EXPENSIVE
     @given(histories())
     def test_every_prefix_of_groups_gives_the_workspace_at_that_revision(
         self, history: History
@@ -193,12 +193,12 @@ class TestReplayGivesWhatApplyReturned:
             workspace = applied.workspace
             assert replay(log, initial=history.start) == workspace
 
-    @FEWER
+    @COSTLY
     @given(histories().filter(lambda history: not history.incoming))
     def test_initial_defaults_to_new_workspace(self, history: History) -> None:
         assert replay(flat(groups_of(history))) == history.final
 
-    @FEWER
+    @EXPENSIVE
     @given(histories(), st.data())
     def test_replaying_in_two_parts_is_replaying_in_one(
         self, history: History, data: st.DataObject
@@ -365,7 +365,7 @@ class TestGroups:
             replay(third.events, initial=first.workspace)
         assert replay(third.events, initial=second.workspace) == third.workspace
 
-    @FEWER
+    @COSTLY
     @given(histories(), st.data())
     def test_leaving_out_any_group_but_the_last_is_a_revision_conflict(
         self, history: History, data: st.DataObject
@@ -377,7 +377,7 @@ class TestGroups:
         with pytest.raises(RevisionConflict, match="revision"):
             replay(flat(groups[:gone] + groups[gone + 1 :]), initial=history.start)
 
-    @FEWER
+    @COSTLY
     @given(histories(), st.data())
     def test_repeating_any_group_after_another_is_a_revision_conflict(
         self, history: History, data: st.DataObject

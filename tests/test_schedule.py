@@ -12,7 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
@@ -153,7 +153,8 @@ class TestSchedule:
         assert Schedule([move]).as_tuple() == (move,)
 
 
-@settings(deadline=None, max_examples=15)
+# About 0.6 s an example, thousands of items each.
+@scaled(4, 15, 100, deadline=None)
 @given(st.randoms(use_true_random=False), st.integers(0, 6000))
 def test_a_large_schedule_matches_a_sorted_list(rng: random.Random, size: int) -> None:
     """Grow one deep enough to split branches, then take most of it away again."""

@@ -24,6 +24,7 @@ from hypothesis_jsonschema import _from_schema, from_schema
 from pipekit import Workspace
 from pipekit._schema import FILES, render, schemas, write
 from pipekit.codec import DecodeError, dump, load, load_command, load_event
+from tests.profiles import COSTLY, EXPENSIVE, MODERATE
 from tests.strategies import pipelines
 from tests.test_codec import (
     COMMAND_CLASSES,
@@ -180,16 +181,19 @@ class TestShippedFiles:
 
 
 class TestDumpsValidate:
+    @EXPENSIVE
     @given(histories())
     def test_a_workspace_and_the_events_that_made_it(self, history: History) -> None:
         validator("workspace").validate(dump(history.workspace))
         for event in history.events:
             validator("event").validate(dump(event))
 
+    @MODERATE
     @given(commands())
     def test_a_command(self, command: Any) -> None:
         validator("command").validate(dump(command))
 
+    @MODERATE
     @given(
         st.one_of(
             pipelines().map(lambda value: ("Pipeline", value)),
@@ -219,14 +223,17 @@ class TestDumpsValidate:
 class TestSchemaAdmitsWhatTheCodecLoads:
     """A service that validates with the schema never refuses a document pipekit reads."""
 
+    @COSTLY
     @given(damaged(histories(max_steps=8).map(lambda history: dump(history.workspace))))
     def test_workspace(self, data: Any) -> None:
         self._check("workspace", data)
 
+    @MODERATE
     @given(damaged(commands().map(dump)))
     def test_command(self, data: Any) -> None:
         self._check("command", data)
 
+    @COSTLY
     @given(damaged(events(max_steps=8).map(dump)))
     def test_event(self, data: Any) -> None:
         self._check("event", data)
@@ -295,6 +302,7 @@ _GENERATED: Final = settings(
 )
 
 
+@pytest.mark.deep(reason="building a strategy from a schema takes 5 to 10 s")
 @pytest.mark.usefixtures("schema_strategies")
 class TestDocumentsFromTheSchema:
     """What hypothesis-jsonschema makes from each schema loads, or is refused: nothing else."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pipekit import (
@@ -48,6 +48,7 @@ from pipekit import (
 )
 from pipekit.codec import JSON, DecodeError, dump, load
 from pipekit.sqlite import MAX_TIMEOUT, SQLiteStore, StoreError
+from tests.profiles import EXPENSIVE, current_profile
 from tests.workspace_strategies import History, histories
 
 AT: Final = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -58,7 +59,6 @@ INITIAL: Final = 144
 OFFER: Final = 145
 NEGOTIATION: Final = 146
 
-FEWER: Final = settings(max_examples=max(10, settings().max_examples // 4), deadline=None)
 """For the store property: each example opens a database and runs a history through it.
 
 No deadline: its time is the database's, which depends on the machine's load."""
@@ -496,7 +496,7 @@ class TestSnapshotEvery:
             assert store.load(ACME) == results[-1].workspace
             assert replay(store.events(ACME)) == results[-1].workspace
 
-    @FEWER
+    @EXPENSIVE
     @given(histories().filter(lambda history: not history.incoming), st.integers(1, 4))
     def test_a_store_gives_what_apply_gives(self, history: History, every: int) -> None:
         with SQLiteStore(":memory:", snapshot_every=every) as store:
@@ -944,7 +944,8 @@ class TestTamperedRows:
 # -- two real processes -------------------------------------------------------------------------
 
 SHARED: Final = "shared"
-COMMANDS_PER_PROCESS: Final = 250
+# Enough for the two writers to race many times; the ci profile races longer.
+COMMANDS_PER_PROCESS: Final = 100 if current_profile() == "dev" else 250
 
 Success = tuple[int, JSON, list[JSON]]
 """A command that committed: the revision it made, the command and its events, as documents."""

@@ -48,6 +48,7 @@ from pipekit import (
     new_workspace,
 )
 from pipekit._index import PersistentIndex
+from tests.profiles import EXPENSIVE, MODERATE
 from tests.strategies import pipelines as grown_pipelines
 
 AT = datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
@@ -386,6 +387,7 @@ class TestCounters:
         assert (workspace.next_pipeline_id, workspace.next_lead_id) == (40, 900)
         assert workspace.next_loss_reason_id == 3
 
+    @EXPENSIVE
     @given(workspace_fields())
     def test_always_stand_above_every_id_in_use(self, fields: dict[str, Any]) -> None:
         workspace = Workspace(**fields)
@@ -801,6 +803,7 @@ class TestAutomationQuery:
 
 
 class TestQueriesAgreeWithTheLeads:
+    @EXPENSIVE
     @given(workspace_fields())
     def test_every_query_matches_a_plain_scan(self, fields: dict[str, Any]) -> None:
         workspace = Workspace(**fields)
@@ -829,6 +832,7 @@ class TestQueriesAgreeWithTheLeads:
         for reason in fields["loss_reasons"]:
             assert workspace.loss_reason(reason.id) == reason
 
+    @EXPENSIVE
     @given(workspace_fields())
     def test_leads_given_as_a_list_a_dict_or_an_index_give_equal_workspaces(
         self, fields: dict[str, Any]
@@ -852,6 +856,7 @@ class TestEquality:
         assert hash(again) == hash(workspace)
         assert again.stage_totals(1) == workspace.stage_totals(1)
 
+    @EXPENSIVE
     @given(workspace_fields())
     def test_holds_for_any_hand_built_workspace(self, fields: dict[str, Any]) -> None:
         workspace = Workspace(**fields)
@@ -859,6 +864,7 @@ class TestEquality:
         assert rebuilt(workspace, leads=dict(workspace.leads)) == workspace
         assert hash(rebuilt(workspace)) == hash(workspace)
 
+    @MODERATE
     @given(
         st.lists(create_leads, min_size=2, max_size=8), st.lists(workspace_commands, max_size=30)
     )

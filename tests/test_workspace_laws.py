@@ -59,6 +59,7 @@ from pipekit import (
     apply,
 )
 from pipekit.commands import AddLossReason, AddStage, Command
+from tests.profiles import COSTLY, EXPENSIVE
 from tests.workspace_strategies import (
     COMMAND_STRATEGIES,
     START,
@@ -86,6 +87,7 @@ def outcome(
 
 
 class TestNoChange:
+    @COSTLY
     @given(
         st.data(),
         workspaces(),
@@ -121,6 +123,7 @@ class TestNoChange:
 
 
 class TestIdleCommands:
+    @COSTLY
     @given(st.data(), workspaces())
     def test_restating_what_is_emits_nothing_and_keeps_the_revision(
         self, data: st.DataObject, workspace: Workspace
@@ -132,6 +135,7 @@ class TestIdleCommands:
 
 
 class TestLeadsInOrder:
+    @EXPENSIVE
     @given(workspaces(), st.lists(st.integers(1, 5_000), unique=True, max_size=12))
     def test_leads_in_gives_the_leads_by_id_whatever_the_ids(
         self, workspace: Workspace, lead_ids: list[int]
@@ -146,6 +150,7 @@ class TestLeadsInOrder:
 
 
 class TestIdsFromCounters:
+    @EXPENSIVE
     @given(histories(max_steps=30))
     def test_an_id_from_a_counter_was_never_held_before(self, history: History) -> None:
         # Every id ever held, deleted ones included; stage ids per pipeline.
@@ -182,6 +187,7 @@ class TestIdsFromCounters:
             for pipeline in after.pipelines:
                 assert pipeline.next_stage_id > max(stages[pipeline.id])
 
+    @COSTLY
     @given(workspaces())
     def test_a_deleted_leads_id_is_not_given_to_the_next_lead(self, workspace: Workspace) -> None:
         created = apply(workspace, CreateLead("Gone soon"), at=AT).workspace
@@ -192,6 +198,7 @@ class TestIdsFromCounters:
         assert new != gone
         assert new > max(created.leads)
 
+    @COSTLY
     @given(workspaces())
     def test_a_deleted_pipelines_id_is_not_given_to_the_next_pipeline(
         self, workspace: Workspace
@@ -233,6 +240,7 @@ def _deletions(workspace: Workspace) -> st.SearchStrategy[DeleteStage]:
 
 
 class TestDeleteStage:
+    @EXPENSIVE
     @given(st.data(), workspaces())
     def test_never_loses_a_lead(self, data: st.DataObject, workspace: Workspace) -> None:
         command = data.draw(
@@ -282,6 +290,7 @@ def some_of(items: list[int]) -> st.SearchStrategy[list[int]]:
 
 
 class TestLossReasons:
+    @COSTLY
     @given(st.data(), workspaces())
     def test_a_reason_is_in_use_exactly_while_a_lead_gives_it(
         self, data: st.DataObject, workspace: Workspace
@@ -333,6 +342,7 @@ def with_a_waiting_lead(data: st.DataObject, workspace: Workspace) -> tuple[Work
 
 
 class TestWaitingLeads:
+    @COSTLY
     @given(st.data(), workspaces())
     def test_a_waiting_lead_and_its_stage_are_locked(
         self, data: st.DataObject, workspace: Workspace
@@ -356,6 +366,7 @@ class TestWaitingLeads:
         with pytest.raises(IncomingNotEmpty, match=re.escape(f"{waiting} lead(s) wait")):
             apply(workspace, DisableIncoming(lead.pipeline_id), at=AT)
 
+    @COSTLY
     @given(st.data(), workspaces())
     def test_a_waiting_lead_is_accepted_into_an_open_stage_only(
         self, data: st.DataObject, workspace: Workspace
@@ -376,6 +387,7 @@ class TestWaitingLeads:
 
 
 class TestLoseLead:
+    @COSTLY
     @given(st.data(), workspaces())
     def test_losing_a_lost_lead_again_changes_only_its_reason(
         self, data: st.DataObject, workspace: Workspace
@@ -401,6 +413,7 @@ class TestLoseLead:
 
 
 class TestCloseAndReopen:
+    @COSTLY
     @given(st.data(), workspaces())
     def test_closed_at_and_the_reason_follow_the_stage(
         self, data: st.DataObject, workspace: Workspace
