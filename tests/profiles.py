@@ -16,7 +16,15 @@ from typing import Any, Final
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["COSTLY", "EXPENSIVE", "MODERATE", "PROFILES", "current_profile", "scaled"]
+__all__ = [
+    "COSTLY",
+    "EXPENSIVE",
+    "MODERATE",
+    "PROFILES",
+    "current_profile",
+    "machine_runs",
+    "scaled",
+]
 
 PROFILES: Final = ("dev", "ci", "stress")
 
@@ -63,6 +71,19 @@ def scaled(
     if steps is not None:
         chosen["stateful_step_count"] = steps[index]
     return settings(**chosen)
+
+
+def machine_runs(
+    dev: int, ci: int, stress: int, *, steps: tuple[int, int, int] | None = None
+) -> settings:
+    """A state machine's settings: *dev*, *ci* or *stress* runs (of *steps* steps each).
+
+    As Hypothesis runs a machine by default, with no deadline and no health check:
+    a run of many steps is slow by design, and its time is held to the budget whole.
+    """
+    return scaled(
+        dev, ci, stress, steps=steps, deadline=None, suppress_health_check=list(HealthCheck)
+    )
 
 
 # Properties whose examples are expensive by nature: each grows a workspace through

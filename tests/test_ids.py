@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit._ids import IdTrie
-from tests.profiles import scaled
+from tests.profiles import machine_runs
 
 
 @attrs.frozen
@@ -97,7 +97,7 @@ class IdTrieMachine(RuleBasedStateMachine):
 
 
 TestIdTrieMachine = IdTrieMachine.TestCase
-TestIdTrieMachine.settings = scaled(15, 200, 2000)
+TestIdTrieMachine.settings = machine_runs(15, 200, 2000)
 
 
 class TestBuiltAtOnce:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit._index import PersistentIndex
-from tests.profiles import COSTLY, MODERATE, scaled
+from tests.profiles import COSTLY, MODERATE, machine_runs
 
 
 @attrs.frozen
@@ -598,4 +598,4 @@ class IndexMachine(RuleBasedStateMachine):
 
 
 TestIndexMachine = IndexMachine.TestCase
-TestIndexMachine.settings = scaled(15, 200, 2000)
+TestIndexMachine.settings = machine_runs(15, 200, 2000)

@@ -19,7 +19,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from pipekit import HostAction, MoveTo, Scheduled, _tree
 from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
 from pipekit._tree import Node
-from tests.profiles import scaled
+from tests.profiles import machine_runs, scaled
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 ZONES = (UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30)))
@@ -313,9 +313,9 @@ def _key_of(one: Scheduled) -> tuple[int, int]:
 
 
 TestScheduleMachine = ScheduleMachine.TestCase
-TestScheduleMachine.settings = scaled(15, 200, 2000)
+TestScheduleMachine.settings = machine_runs(15, 200, 2000)
 TestSmallNodeScheduleMachine = SmallNodeScheduleMachine.TestCase
-TestSmallNodeScheduleMachine.settings = scaled(15, 200, 2000)
+TestSmallNodeScheduleMachine.settings = machine_runs(15, 200, 2000)
 
 
 class TestItemsOfAnAutomation:

@@ -49,7 +49,7 @@ from pipekit import (
     rename_stage,
     rename_terminal,
 )
-from tests.profiles import scaled
+from tests.profiles import machine_runs
 from tests.strategies import color_texts, raw_names
 
 
@@ -320,4 +320,4 @@ class PipelineMachine(RuleBasedStateMachine):
 
 
 TestPipelineMachine = PipelineMachine.TestCase
-TestPipelineMachine.settings = scaled(10, 200, 2000)
+TestPipelineMachine.settings = machine_runs(10, 200, 2000)

@@ -16,7 +16,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 
 from pipekit import HostAction, Scheduled, _tree
 from pipekit._tree import Key, Node, Tree
-from tests.profiles import scaled
+from tests.profiles import machine_runs
 
 START = datetime(2026, 12, 1, tzinfo=UTC)
 EMAIL = HostAction("send_email")
@@ -146,9 +146,9 @@ class SmallTreeMachine(TreeMachine):
 
 
 TestTreeMachine = TreeMachine.TestCase
-TestTreeMachine.settings = scaled(20, 200, 2000)
+TestTreeMachine.settings = machine_runs(20, 200, 2000)
 TestSmallTreeMachine = SmallTreeMachine.TestCase
-TestSmallTreeMachine.settings = scaled(20, 200, 2000)
+TestSmallTreeMachine.settings = machine_runs(20, 200, 2000)
 
 
 def test_built_at_once_reads_like_its_pairs() -> None:

@@ -139,7 +139,7 @@ from pipekit import (
 from pipekit.commands import Command
 from pipekit.evolve import evolve
 from tests import workspace_strategies as ws
-from tests.profiles import scaled
+from tests.profiles import machine_runs
 from tests.strategies import color_texts, raw_names
 from tests.workspace_strategies import START, ZONES
 
@@ -2303,4 +2303,4 @@ class WorkspaceMachine(RuleBasedStateMachine):
 
 
 TestWorkspaceMachine = WorkspaceMachine.TestCase
-TestWorkspaceMachine.settings = scaled(10, 150, 2000, steps=(40, 60, 100), deadline=None)
+TestWorkspaceMachine.settings = machine_runs(10, 150, 2000, steps=(40, 60, 100))
