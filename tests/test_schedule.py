@@ -148,6 +148,17 @@ class TestSchedule:
         schedule = schedule.without(items[0])  # the front goes, and what was left behind it
         assert [key for key, _ in schedule._waiting.items()] == [_key_of(items[3])]
 
+    def test_a_left_over_whose_id_came_back_leaves_the_new_item_in_place(self) -> None:
+        # A replayed log may bring a removed id back while its old entry still waits.
+        items = [item(i, i) for i in range(1, 5)]
+        schedule = Schedule(items).without(items[1])  # behind the front: left for later
+        again = item(2, 10)
+        schedule = schedule.with_item(again)
+        schedule = schedule.without(items[0])  # the front goes, and the old entry of 2
+        assert schedule.as_tuple() == (items[2], items[3], again)
+        assert schedule.get(2) is again
+        assert _key_of(items[1]) not in [key for key, _ in schedule._waiting.items()]
+
     def test_holds_moves_too(self) -> None:
         move = Scheduled(1, 1, 1, START, MoveTo(145))
         assert Schedule([move]).as_tuple() == (move,)
