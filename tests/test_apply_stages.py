@@ -30,6 +30,7 @@ from pipekit import (
     IncomingStageEnabled,
     InvalidColor,
     InvalidName,
+    InvalidOutcome,
     InvalidStageId,
     InvalidTarget,
     LastOpenStage,
@@ -655,17 +656,13 @@ class TestRenameTerminal:
             apply(workspace, RenameTerminal(2, StageKind.WON, "Signed"), at=LATER)
 
     @pytest.mark.parametrize("outcome", [StageKind.OPEN, StageKind.INCOMING])
-    def test_another_outcome_is_a_plain_value_error(
-        self, workspace: Workspace, outcome: StageKind
-    ) -> None:
-        with (
-            unchanged(workspace),
-            pytest.raises(
-                ValueError, match=r"outcome is StageKind\.WON or StageKind\.LOST"
-            ) as info,
-        ):
-            apply(workspace, RenameTerminal(1, outcome, "Done"), at=LATER)
-        assert not isinstance(info.value, RuleViolation)
+    def test_another_outcome_cannot_be_built(self, outcome: StageKind) -> None:
+        with pytest.raises(
+            InvalidOutcome, match=r"^an outcome is StageKind\.WON or StageKind\.LOST"
+        ) as info:
+            RenameTerminal(1, outcome, "Done")
+        assert info.value.outcome is outcome
+        assert isinstance(info.value, RuleViolation)
 
     def test_an_outcome_of_a_wrong_type_is_a_type_error(self, workspace: Workspace) -> None:
         command = RenameTerminal(1, "won", "Done")  # type: ignore[arg-type]

@@ -13,12 +13,14 @@ import copy
 import functools
 import json
 import math
+import operator
 import pickle
 import re
+import types
 import typing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Final, TypeAlias, get_type_hints
+from typing import Annotated, Any, Final, TypeAlias, get_type_hints
 
 import attrs
 import pytest
@@ -83,6 +85,7 @@ from pipekit import (
     default_pipeline,
     new_workspace,
 )
+from pipekit.bounds import MAX_DELAY, MAX_ID, SAFE_RANGE, Range
 from pipekit.codec import dump, load, load_command, load_event
 from tests.profiles import COSTLY, MODERATE
 from tests.strategies import color_texts, colors, names, pipelines
@@ -125,7 +128,7 @@ def times() -> st.SearchStrategy[datetime]:
     )
 
 
-_IDS: Final = st.integers(1, 2**53)
+_IDS: Final = st.integers(1, MAX_ID)
 
 
 def stages() -> st.SearchStrategy[Stage]:
@@ -199,37 +202,51 @@ def automations() -> st.SearchStrategy[Automation]:
         stage_ids=st.lists(_IDS, min_size=1, max_size=4, unique=True).map(tuple),
         trigger=st.sampled_from(Trigger),
         action=actions(),
-        delay=st.timedeltas(min_value=timedelta(0)),
+        delay=st.timedeltas(min_value=timedelta(0), max_value=MAX_DELAY),
         min_price=st.none() | st.integers(0, 10**6),
         max_price=st.none() | st.integers(10**6, 10**15),
         enabled=st.booleans(),
     )
 
 
-# Commands check nothing when built, so any value of the field's type is a command.
+# Commands check nothing when built, so any value of the field's type is a command;
+# a document holds numbers within their bounds (pipekit.bounds), so those are drawn.
 # Colours are given as strings: a command keeps the colour as it was given.
 _TEXTS: Final = st.text(max_size=40)
 _COLOUR_STRINGS: Final = color_texts() | st.text(max_size=12)
 _FIELD_VALUES: Final[dict[object, st.SearchStrategy[Any]]] = {
-    int: st.integers(),
+    int: st.integers(SAFE_RANGE.low, SAFE_RANGE.high),
     str: _TEXTS,
     bool: st.booleans(),
     StageKind: st.sampled_from(StageKind),
-    int | None: st.none() | st.integers(),
     Color | str: _COLOUR_STRINGS,
-    Color | str | None: st.none() | _COLOUR_STRINGS,
-    tuple[int, ...]: st.lists(st.integers(), max_size=4).map(tuple),
     Trigger: st.sampled_from(Trigger),
     MoveTo | HostAction: actions(),
-    timedelta: st.timedeltas(),
 }
+
+
+def field_values(annotation: Any) -> st.SearchStrategy[Any]:
+    """Any value of a command field's type *annotation* that a document can hold."""
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        base, extra = arguments
+        if not isinstance(extra, Range):  # some members of an enum: an Outcome
+            return st.sampled_from(extra)
+        numbers = st.integers(extra.low, extra.high)
+        return numbers.map(lambda us: timedelta(microseconds=us)) if base is timedelta else numbers
+    if origin is tuple:
+        return st.lists(field_values(arguments[0]), max_size=4).map(tuple)
+    if origin in (typing.Union, types.UnionType) and type(None) in arguments:
+        rest = [argument for argument in arguments if argument is not type(None)]
+        return st.none() | field_values(functools.reduce(operator.or_, rest))
+    return _FIELD_VALUES[annotation]
 
 
 def commands_of(cls: type[Any]) -> st.SearchStrategy[Any]:
     """Commands of the class *cls*, every field drawn from any value of its type."""
-    hints = get_type_hints(cls)
+    hints = get_type_hints(cls, include_extras=True)
     return st.builds(
-        cls, **{field.name: _FIELD_VALUES[hints[field.name]] for field in attrs.fields(cls)}
+        cls, **{field.name: field_values(hints[field.name]) for field in attrs.fields(cls)}
     )
 
 
@@ -1255,13 +1272,20 @@ _FAULTS: Final[list[tuple[Location, Any, str, str]]] = [
     (("pipelines", 0, "stages", 3, "color"), 0xAABBCC, "/pipelines/0/stages/3/color", "a string"),
     (("pipelines", 0, "stages", 3, "color"), None, "/pipelines/0/stages/3/color", "a string"),
     # other values a field cannot hold
-    (("leads", 0, "price"), -1, "/leads/0/price", "at least 0"),
+    (("leads", 0, "price"), -1, "/leads/0/price", "from 0 to 9007199254740991, got -1"),
     (("leads", 0, "name"), "  ", "/leads/0/name", "empty"),
     (("pipelines", 0, "stages", 1, "name"), "a\nb", "/pipelines/0/stages/1/name", "control"),
-    (("leads", 0, "id"), 0, "/leads/0/id", "positive"),
-    (("pipelines", 0, "stages", 1, "id"), -1, "/pipelines/0/stages/1/id", "positive"),
-    (("pipelines", 1, "id"), 0, "/pipelines/1/id", "positive"),
-    (("loss_reasons", 0, "id"), 0, "/loss_reasons/0/id", "positive"),
+    (("leads", 0, "id"), 0, "/leads/0/id", "from 1 to 9007199254740991, got 0"),
+    (("pipelines", 0, "stages", 1, "id"), -1, "/pipelines/0/stages/1/id", "from 1 to"),
+    (("pipelines", 1, "id"), 0, "/pipelines/1/id", "from 1 to"),
+    (("loss_reasons", 0, "id"), 0, "/loss_reasons/0/id", "from 1 to"),
+    # numbers past their bounds (pipekit.bounds)
+    (("leads", 0, "id"), 2**53, "/leads/0/id", "from 1 to 9007199254740991, got 9007199254740992"),
+    (("leads", 1, "price"), 10**4299, "/leads/1/price", "got an integer of 14281 bits"),
+    (("next_lead_id",), 2**53 + 1, "/next_lead_id", "from 1 to 9007199254740992"),
+    (("revision",), 2**53, "/revision", "from 0 to 9007199254740991"),
+    (("pipelines", 0, "stages", 1, "id"), 2**5010, "/pipelines/0/stages/1/id", "bits"),
+    (("pipelines", 0, "next_stage_id"), 2**53 + 1, "/pipelines/0/next_stage_id", "from 1 to"),
     (("pipelines", 1, "name"), "", "/pipelines/1/name", "empty"),
 ]
 
@@ -1693,7 +1717,7 @@ class TestAutomations:
         fits = {"type": "HostAction", "kind": "x", "params": nested_objects(31)}
         assert load(HostAction, fits) == HostAction("x", nested_objects(31))
 
-    @pytest.mark.parametrize("delay", [10**30, -(10**30), True, 1.5])
+    @pytest.mark.parametrize("delay", [10**30, -(10**30), True, 1.5, 300000000000000000, -1])
     def test_a_delay_that_is_no_duration_is_refused(self, delay: Any) -> None:
         document = {
             "type": "AddAutomation",
@@ -1711,7 +1735,7 @@ class TestAutomations:
         document = dump(self.wired())
         assert isinstance(document, dict)
         document["automations"][1]["delay"] = -1
-        with pytest.raises(DecodeError, match="delay is at least 0") as caught:
+        with pytest.raises(DecodeError, match="from 0 to 315619200000000, got -1") as caught:
             load(Workspace, document)
         assert caught.value.path == "/automations/1/delay"
         document = dump(self.wired())
@@ -1801,7 +1825,8 @@ class TestScheduled:
         ("change", "path", "match"),
         [
             ({"due_at": "2026-12-01T09:00:00"}, "/due_at", "expected a time with its UTC offset"),
-            ({"id": 0}, "/id", "scheduled action id"),
+            ({"id": 0}, "/id", "from 1 to 9007199254740991, got 0"),
+            ({"id": 2**5010}, "/id", "got an integer of 5011 bits"),
             ({"handed_over_at": "2026-12-01T09:00:00+00:00"}, "", "never handed over"),
             ({"action": {"stage_id": 144}}, "/action", "missing the field 'type'"),
         ],
@@ -1814,3 +1839,19 @@ class TestScheduled:
         with pytest.raises(pipekit.DecodeError, match=match) as info:
             load(Scheduled, {**document, **change})
         assert info.value.path == path
+
+
+class TestRenameTerminalOutcome:
+    """Issue 18, item 3: an outcome of "open" or "incoming" loaded, then broke in apply."""
+
+    @pytest.mark.parametrize("outcome", ["open", "incoming"])
+    def test_another_outcome_is_a_decode_error_at_its_pointer(self, outcome: str) -> None:
+        document = {"type": "RenameTerminal", "pipeline_id": 1, "outcome": outcome, "name": "x"}
+        with pytest.raises(DecodeError, match="StageKind.WON or StageKind.LOST") as caught:
+            load_command(document)
+        assert caught.value.path == "/outcome"
+
+    @pytest.mark.parametrize("outcome", ["won", "lost"])
+    def test_won_and_lost_load(self, outcome: str) -> None:
+        document = {"type": "RenameTerminal", "pipeline_id": 1, "outcome": outcome, "name": "x"}
+        assert load_command(document) == RenameTerminal(1, StageKind(outcome), "x")

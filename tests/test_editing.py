@@ -20,10 +20,10 @@ from pipekit import (
     DuplicateStageId,
     InvalidColor,
     InvalidName,
+    InvalidOutcome,
     InvalidPipeline,
     InvalidStageId,
     LastOpenStage,
-    PipekitError,
     Pipeline,
     PositionOutOfRange,
     RuleViolation,
@@ -899,13 +899,13 @@ class TestRenameTerminal:
             rename_terminal(pipeline, StageKind.WON, name)
 
     @pytest.mark.parametrize("outcome", [StageKind.OPEN, StageKind.INCOMING])
-    def test_other_kinds_are_a_plain_value_error(
+    def test_other_kinds_are_an_invalid_outcome(
         self, with_incoming: Pipeline, outcome: StageKind
     ) -> None:
         match = f"outcome is StageKind.WON or StageKind.LOST, got StageKind.{outcome.name}"
-        with unchanged(with_incoming), pytest.raises(ValueError, match=match) as info:
+        with unchanged(with_incoming), pytest.raises(InvalidOutcome, match=match) as info:
             rename_terminal(with_incoming, outcome, "Paid")
-        assert not isinstance(info.value, PipekitError)
+        assert info.value.outcome is outcome
 
     @pytest.mark.parametrize("outcome", ["won", None, 142, True])
     def test_outcome_of_a_wrong_type_is_a_type_error(

@@ -30,6 +30,7 @@ from pipekit import (
     InvalidEvent,
     InvalidId,
     InvalidName,
+    InvalidOutcome,
     InvalidPipeline,
     InvalidPrice,
     InvalidPriceRange,
@@ -48,6 +49,7 @@ from pipekit import (
     PositionOutOfRange,
     RevisionConflict,
     RuleViolation,
+    ScheduleOutOfRange,
     StageKind,
     StageLimitReached,
     StageLocked,
@@ -238,6 +240,13 @@ ADDED_NAMES = {
     "Event",
     "MAX_PIPELINES",
     "MAX_AUTOMATIONS",
+    # The bounds of numbers, and the errors for an outcome and a time past them (issue 18).
+    "MAX_ID",
+    "MAX_PRICE",
+    "MAX_REVISION",
+    "MAX_DELAY",
+    "InvalidOutcome",
+    "ScheduleOutOfRange",
 }
 
 CODES: list[tuple[type[PipekitError], str]] = [
@@ -280,6 +289,8 @@ CODES: list[tuple[type[PipekitError], str]] = [
     (UnknownAutomation, "unknown_automation"),
     (UnknownScheduledAction, "unknown_scheduled_action"),
     (DuplicateAutomationId, "duplicate_automation_id"),
+    (InvalidOutcome, "invalid_outcome"),
+    (ScheduleOutOfRange, "schedule_out_of_range"),
 ]
 ERRORS = [cls for cls, _ in CODES]
 VIOLATIONS = [cls for cls in ERRORS if cls not in (PipekitError, RuleViolation, RevisionConflict)]
@@ -506,6 +517,22 @@ EXAMPLES: list[tuple[PipekitError, dict[str, object], str]] = [
         UnknownScheduledAction(12),
         {"scheduled_id": 12, "value": 12},
         "no scheduled action handed over to the host has id 12",
+    ),
+    (
+        InvalidOutcome(StageKind.OPEN),
+        {"outcome": StageKind.OPEN},
+        "an outcome is StageKind.WON or StageKind.LOST, got StageKind.OPEN",
+    ),
+    (
+        ScheduleOutOfRange(3, 7, datetime(9999, 12, 31, 12, tzinfo=UTC), timedelta(days=1)),
+        {
+            "automation_id": 3,
+            "lead_id": 7,
+            "at": datetime(9999, 12, 31, 12, tzinfo=UTC),
+            "delay": timedelta(days=1),
+        },
+        "automation 3 would schedule its action for lead 7 at 9999-12-31T12:00:00+00:00 plus"
+        " 86400 seconds, past the end of the year 9999, the last time pipekit can hold",
     ),
 ]
 

@@ -16,7 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipekit import (
+    MAX_ID,
     MAX_NAME_LENGTH,
+    MAX_PRICE,
     InvalidId,
     InvalidName,
     InvalidPrice,
@@ -78,15 +80,15 @@ aware_times = st.datetimes(
 def lead_fields(draw: st.DrawFn) -> dict[str, Any]:
     """Valid keyword arguments for a Lead, names padded as a user might type them."""
     return {
-        "id": draw(st.integers(1, 2**64)),
+        "id": draw(st.integers(1, MAX_ID)),
         "name": draw(names()) + draw(st.sampled_from(["", " ", "\t  "])),
-        "pipeline_id": draw(st.integers(1, 2**64)),
-        "stage_id": draw(st.integers(1, 2**64)),
-        "price": draw(st.integers(0, 10**15)),
+        "pipeline_id": draw(st.integers(1, MAX_ID)),
+        "stage_id": draw(st.integers(1, MAX_ID)),
+        "price": draw(st.integers(0, MAX_PRICE)),
         "created_at": draw(aware_times),
         "stage_entered_at": draw(aware_times),
         "closed_at": draw(st.none() | aware_times),
-        "loss_reason_id": draw(st.none() | st.integers(1, 2**64)),
+        "loss_reason_id": draw(st.none() | st.integers(1, MAX_ID)),
     }
 
 
@@ -129,14 +131,9 @@ class TestConstruction:
         lead = Lead(1, "ACME", 1, 144, 150_000, AT, AT, LATER, 3)
         assert lead == make_lead(closed_at=LATER, loss_reason_id=3)
 
-    def test_accepts_large_ids_and_prices(self) -> None:
-        lead = make_lead(id=2**64, pipeline_id=2**63, stage_id=2**70, price=10**30)
-        assert (lead.id, lead.pipeline_id, lead.stage_id, lead.price) == (
-            2**64,
-            2**63,
-            2**70,
-            10**30,
-        )
+    def test_accepts_ids_and_prices_up_to_their_bounds(self) -> None:
+        lead = make_lead(id=MAX_ID, pipeline_id=MAX_ID, stage_id=MAX_ID, price=MAX_PRICE)
+        assert (lead.id, lead.pipeline_id, lead.stage_id, lead.price) == (2**53 - 1,) * 4
 
     def test_accepts_a_price_of_zero(self) -> None:
         assert make_lead(price=0).price == 0
@@ -197,6 +194,16 @@ class TestIds:
         assert info.value.what == what
         assert info.value.value == value
 
+    @pytest.mark.parametrize(("field", "what"), ID_FIELDS)
+    @pytest.mark.parametrize(
+        "value", [2**53, 1 + 2**4400, 10**4300 - 1], ids=["2**53", "1+2**4400", "10**4300-1"]
+    )
+    def test_an_id_past_max_id_is_refused(self, field: str, what: str, value: int) -> None:
+        with pytest.raises(InvalidId, match=f"^{what} ids are at most 9007199254740991") as info:
+            make_lead(**{field: value})
+        assert info.value.what == what
+        assert info.value.value == value
+
     @pytest.mark.parametrize("value", [0, -1, -(2**64)])
     def test_a_non_positive_stage_id_is_an_invalid_stage_id(self, value: int) -> None:
         with pytest.raises(
@@ -227,6 +234,14 @@ class TestPrice:
     @pytest.mark.parametrize("price", [-1, -150_000, -(2**64)])
     def test_a_negative_price_is_refused(self, price: int) -> None:
         with pytest.raises(InvalidPrice, match=f"at least 0; got {price}$") as info:
+            make_lead(price=price)
+        assert info.value.price == price
+
+    @pytest.mark.parametrize("price", [MAX_PRICE + 1, 10**4299], ids=["2**53", "10**4299"])
+    def test_a_price_past_max_price_is_refused(self, price: int) -> None:
+        with pytest.raises(
+            InvalidPrice, match=r"^a price is at most 9007199254740991 minor"
+        ) as info:
             make_lead(price=price)
         assert info.value.price == price
 

@@ -331,3 +331,11 @@ class TestDocumentsFromTheSchema:
         # What loads is a value like any other: its dump validates and reads back the same.
         validator(name).validate(dump(value))
         assert load(type(value), dump(value)) == value
+
+
+class TestRenameTerminalOutcome:
+    def test_the_command_schema_allows_won_and_lost_only(self) -> None:
+        check = validator("command")
+        for outcome, valid in [("won", True), ("lost", True), ("open", False), ("incoming", False)]:
+            document = {"type": "RenameTerminal", "pipeline_id": 1, "outcome": outcome, "name": "x"}
+            assert check.is_valid(document) is valid

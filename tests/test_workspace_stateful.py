@@ -45,7 +45,10 @@ from hypothesis.stateful import (
 from pipekit import (
     KOMMO_PALETTE,
     MAX_AUTOMATIONS,
+    MAX_DELAY,
+    MAX_ID,
     MAX_PIPELINES,
+    MAX_PRICE,
     MAX_STAGES,
     AcceptLead,
     ActionCancelled,
@@ -798,10 +801,12 @@ class NaiveWorkspace:
         In the order of docs/rules.md: the value's own checks in field order (D5), the
         stages and the target (D1), then incoming leads (D2).
         """
-        if command.delay < timedelta(0):
+        if any(not 1 <= stage_id <= MAX_ID for stage_id in command.stage_ids):
+            raise Refused(InvalidStageId)
+        if not timedelta(0) <= command.delay <= MAX_DELAY:
             raise Refused(InvalidDelay)
         for price in (command.min_price, command.max_price):
-            if price is not None and price < 0:
+            if price is not None and not 0 <= price <= MAX_PRICE:
                 raise Refused(InvalidPrice)
         if not command.stage_ids or len(set(command.stage_ids)) < len(command.stage_ids):
             raise Refused(InvalidTarget)
@@ -1173,9 +1178,16 @@ def field_kind(annotation: object) -> str:
     text = str(annotation)
     if "Color" in text:
         return "color"
-    if "StageKind" in text:
+    if "StageKind" in text or "Outcome" in text:
         return "outcome"
-    return text.split(" |")[0]
+    kind = text.split(" |")[0]
+    # Bounded numbers (pipekit.bounds) are ints and timedeltas to the type checks.
+    return {
+        "Id": "int",
+        "Price": "int",
+        "Delay": "timedelta",
+        "tuple[Id, ...]": "tuple[int, ...]",
+    }.get(kind, kind)
 
 
 # -- what the rules draw from -----------------------------------------------------------

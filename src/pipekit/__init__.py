@@ -17,6 +17,7 @@ from pipekit.automation import (
     Scheduled,
     Trigger,
 )
+from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_PRICE, MAX_REVISION
 from pipekit.codec import DecodeError
 from pipekit.color import KOMMO_PALETTE, Color
 from pipekit.commands import (
@@ -79,6 +80,7 @@ from pipekit.errors import (
     InvalidEvent,
     InvalidId,
     InvalidName,
+    InvalidOutcome,
     InvalidPipeline,
     InvalidPrice,
     InvalidPriceRange,
@@ -96,6 +98,7 @@ from pipekit.errors import (
     PositionOutOfRange,
     RevisionConflict,
     RuleViolation,
+    ScheduleOutOfRange,
     StageLimitReached,
     StageLocked,
     UnknownAutomation,
@@ -152,8 +155,12 @@ from pipekit.workspace import MAX_PIPELINES, StageTotal, Workspace, new_workspac
 __all__ = [
     "KOMMO_PALETTE",
     "MAX_AUTOMATIONS",
+    "MAX_DELAY",
+    "MAX_ID",
     "MAX_NAME_LENGTH",
     "MAX_PIPELINES",
+    "MAX_PRICE",
+    "MAX_REVISION",
     "MAX_STAGES",
     "AcceptLead",
     "Action",
@@ -207,6 +214,7 @@ __all__ = [
     "InvalidEvent",
     "InvalidId",
     "InvalidName",
+    "InvalidOutcome",
     "InvalidPipeline",
     "InvalidPrice",
     "InvalidPriceRange",
@@ -253,6 +261,7 @@ __all__ = [
     "RevisionConflict",
     "RuleViolation",
     "RunDue",
+    "ScheduleOutOfRange",
     "Scheduled",
     "SetMainPipeline",
     "Stage",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Final, TypeVar
 
-__all__ = ["require_int", "require_type"]
+__all__ = ["int_text", "require_int", "require_type"]
 
 _T = TypeVar("_T")
 
@@ -21,3 +21,22 @@ def require_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int, got {type(value).__name__}")
     return value
+
+
+_LONGEST_SHOWN: Final = 128
+"""The most bits of an integer a message writes out in digits."""
+
+
+def int_text(value: int) -> str:
+    """Return *value* as a message shows it: its digits, or its size when it is huge.
+
+    Python refuses to write an ``int`` of over 4300 digits as text (a guard against
+    slow conversions), so a message about any integer a caller gave goes through here.
+
+    >>> int_text(-42), int_text(2**4400)
+    ('-42', 'an integer of 4401 bits')
+    """
+    if value.bit_length() <= _LONGEST_SHOWN:
+        return str(value)
+    sign = "a negative" if value < 0 else "an"
+    return f"{sign} integer of {value.bit_length()} bits"

@@ -14,7 +14,7 @@ import typing
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, Union, get_type_hints
+from typing import Annotated, Any, Final, Union, get_type_hints
 
 import attrs
 
@@ -30,6 +30,7 @@ from pipekit.automation import (
     Scheduled,
     Trigger,
 )
+from pipekit.bounds import SAFE_RANGE, Range
 from pipekit.codec import MAX_STRING_LENGTH, SCHEMA
 from pipekit.color import Color
 from pipekit.pipeline import MAX_STAGES, Pipeline
@@ -42,8 +43,14 @@ FILES: Final = ("workspace", "command", "event")
 _DIRECTORY: Final = Path(__file__).parent / "schema"
 _DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
 
+
+def _bounded(bounds: Range) -> dict[str, Any]:
+    """Return the schema of an integer in *bounds*: the codec's own check, as a schema says it."""
+    return {"type": "integer", "minimum": bounds.low, "maximum": bounds.high}
+
+
 _SCALARS: Final[dict[Any, dict[str, Any]]] = {
-    int: {"type": "integer"},
+    int: _bounded(SAFE_RANGE),
     bool: {"type": "boolean"},
     str: {"type": "string", "maxLength": MAX_STRING_LENGTH},
     datetime: {"type": "string", "format": "date-time", "maxLength": 64},
@@ -51,7 +58,7 @@ _SCALARS: Final[dict[Any, dict[str, Any]]] = {
     StageKind: {"enum": [kind.value for kind in StageKind]},
     Trigger: {"enum": [trigger.value for trigger in Trigger]},
     # A duration, in whole microseconds.
-    timedelta: {"type": "integer"},
+    timedelta: _bounded(SAFE_RANGE),
     # A host action's params: any JSON object (pipekit reads it up to 32 levels deep).
     FrozenMapping: {"type": "object"},
 }
@@ -81,6 +88,11 @@ class _Builder:
             return dict(_SCALARS[annotation])
         origin = typing.get_origin(annotation)
         arguments = typing.get_args(annotation)
+        if origin is Annotated:  # a number with its bounds (Id, Price, Delay...), or an Outcome
+            extra = arguments[1]
+            if isinstance(extra, Range):
+                return _bounded(extra)
+            return {"enum": [member.value for member in extra]}  # some members of an enum
         if origin in (Union, types.UnionType):
             rest = [argument for argument in arguments if argument is not type(None)]
             if set(rest) == {Color, str}:
@@ -107,7 +119,7 @@ class _Builder:
         name = cls.__name__
         if name not in self.defs:
             self.defs[name] = {}  # a placeholder while its fields are described
-            hints = get_type_hints(cls)
+            hints = get_type_hints(cls, include_extras=True)
             properties: dict[str, Any] = {}
             required: list[str] = []
             for field in attrs.fields(cls):

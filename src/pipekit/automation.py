@@ -27,7 +27,8 @@ from typing import Any, Final, TypeAlias, final, overload
 
 import attrs
 
-from pipekit._checks import require_int, require_type
+from pipekit._checks import require_type
+from pipekit.bounds import DELAY_RANGE, Delay, Id, Price, microseconds
 from pipekit.errors import InvalidDelay, InvalidPriceRange, InvalidTarget
 from pipekit.lead import check_aware, check_price, positive_id
 from pipekit.names import clean_name
@@ -256,8 +257,8 @@ class MoveTo:
     ``pipeline_id=None`` means the automation's own pipeline.
     """
 
-    stage_id: int = attrs.field(converter=check_id)
-    pipeline_id: int | None = attrs.field(default=None, converter=_optional_pipeline_id)
+    stage_id: Id = attrs.field(converter=check_id)
+    pipeline_id: Id | None = attrs.field(default=None, converter=_optional_pipeline_id)
 
 
 @final
@@ -284,7 +285,7 @@ Action: TypeAlias = MoveTo | HostAction
 def _stage_ids(value: Sequence[int]) -> tuple[int, ...]:
     if not isinstance(value, tuple | list):
         raise TypeError(f"stage_ids must be a tuple of stage ids, got {type(value).__name__}")
-    return tuple(require_int(stage_id, "a stage id") for stage_id in value)
+    return tuple(check_id(stage_id) for stage_id in value)
 
 
 def _check_trigger(value: Trigger) -> Trigger:
@@ -298,7 +299,7 @@ def _check_action(value: Action) -> Action:
 
 
 def _check_delay(value: timedelta) -> timedelta:
-    if require_type(value, timedelta, "a delay") < timedelta(0):
+    if microseconds(require_type(value, timedelta, "a delay")) not in DELAY_RANGE:
         raise InvalidDelay(value)
     return value
 
@@ -327,14 +328,14 @@ class Automation:
     bound). A disabled automation keeps its settings and fires for nothing.
     """
 
-    id: int = attrs.field(converter=_automation_id)
-    pipeline_id: int = attrs.field(converter=_pipeline_id)
-    stage_ids: tuple[int, ...] = attrs.field(converter=_stage_ids)
+    id: Id = attrs.field(converter=_automation_id)
+    pipeline_id: Id = attrs.field(converter=_pipeline_id)
+    stage_ids: tuple[Id, ...] = attrs.field(converter=_stage_ids)
     trigger: Trigger = attrs.field(converter=_check_trigger)
     action: Action = attrs.field(converter=_check_action)
-    delay: timedelta = attrs.field(default=timedelta(0), converter=_check_delay)
-    min_price: int | None = attrs.field(default=None, converter=_optional_price)
-    max_price: int | None = attrs.field(default=None, converter=_optional_price)
+    delay: Delay = attrs.field(default=timedelta(0), converter=_check_delay)
+    min_price: Price | None = attrs.field(default=None, converter=_optional_price)
+    max_price: Price | None = attrs.field(default=None, converter=_optional_price)
     enabled: bool = attrs.field(default=True)
 
     def __attrs_post_init__(self) -> None:
@@ -397,9 +398,9 @@ class Scheduled:
     True
     """
 
-    id: int = attrs.field(converter=_scheduled_id)
-    automation_id: int = attrs.field(converter=_automation_id)
-    lead_id: int = attrs.field(converter=_lead_id)
+    id: Id = attrs.field(converter=_scheduled_id)
+    automation_id: Id = attrs.field(converter=_automation_id)
+    lead_id: Id = attrs.field(converter=_lead_id)
     due_at: datetime = attrs.field(converter=_due_at)
     action: Action = attrs.field(converter=_check_action)
     handed_over_at: datetime | None = attrs.field(default=None, converter=_handed_over_at)

@@ -33,12 +33,23 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, TypeAlias, TypeVar, Union, cast, get_type_hints
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Final,
+    TypeAlias,
+    TypeVar,
+    Union,
+    cast,
+    get_type_hints,
+)
 
 import attrs
 
 from pipekit import commands as _commands
 from pipekit import events as _events
+from pipekit._checks import int_text
 from pipekit._schedule import Schedule
 from pipekit.automation import (
     MAX_AUTOMATIONS,
@@ -50,6 +61,7 @@ from pipekit.automation import (
     Scheduled,
     Trigger,
 )
+from pipekit.bounds import SAFE_RANGE, Range, microseconds
 from pipekit.color import Color
 from pipekit.commands import Command
 from pipekit.errors import InvalidId, InvalidPipeline, InvalidWorkspace, PipekitError
@@ -86,7 +98,13 @@ MAX_STRING_LENGTH: Final = 1000
 
 _T = TypeVar("_T")
 
-_REPR: Final = reprlib.Repr()
+
+class _Repr(reprlib.Repr):
+    def repr_int(self, x: int, level: int) -> str:
+        return int_text(x)  # repr() refuses an int of over 4300 digits
+
+
+_REPR: Final = _Repr()
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
 
 
@@ -134,6 +152,21 @@ def _decode_int(data: Any, path: str) -> int:
     if isinstance(data, bool) or not isinstance(data, int):
         raise DecodeError(path, f"expected an integer, got {_describe(data)}")
     return data
+
+
+def _bounded_int(bounds: Range) -> Decoder:
+    """Return the decoder of an integer that must lie in *bounds* (see :mod:`pipekit.bounds`)."""
+
+    def decode(data: Any, path: str) -> int:
+        value = _decode_int(data, path)
+        if value not in bounds:
+            raise DecodeError(
+                path,
+                f"expected an integer from {bounds.low} to {bounds.high}, got {int_text(value)}",
+            )
+        return value
+
+    return decode
 
 
 def _decode_str(data: Any, path: str) -> str:
@@ -184,21 +217,14 @@ def _enum(cls: type[_E]) -> tuple[Encoder, Decoder]:
     return (lambda member: member.value), decode
 
 
-_MICROSECOND: Final = timedelta(microseconds=1)
+def _bounded_duration(bounds: Range) -> Decoder:
+    """Return the decoder of a duration in whole microseconds, which must lie in *bounds*."""
+    decode_microseconds = _bounded_int(bounds)
 
+    def decode(data: Any, path: str) -> timedelta:
+        return timedelta(microseconds=decode_microseconds(data, path))
 
-def _encode_duration(value: timedelta) -> int:
-    return value // _MICROSECOND
-
-
-def _decode_duration(data: Any, path: str) -> timedelta:
-    microseconds = _decode_int(data, path)
-    try:
-        return timedelta(microseconds=microseconds)
-    except OverflowError:
-        raise DecodeError(
-            path, f"expected a duration in microseconds, got {microseconds}"
-        ) from None
+    return decode
 
 
 def _encode_json(value: Any) -> Any:
@@ -303,14 +329,14 @@ def _same(value: Any) -> Any:
 
 
 _SCALARS: Final[dict[Any, tuple[Encoder, Decoder]]] = {
-    int: (_same, _decode_int),
+    int: (_same, _bounded_int(SAFE_RANGE)),
     str: (_same, _decode_str),
     bool: (_same, _decode_bool),
     datetime: (datetime.isoformat, _decode_time),
     Color: (lambda color: color.hex, _decode_color),
     StageKind: _enum(StageKind),
     Trigger: _enum(Trigger),
-    timedelta: (_encode_duration, _decode_duration),
+    timedelta: (microseconds, _bounded_duration(SAFE_RANGE)),
     FrozenMapping: (_encode_json, _decode_params),
 }
 
@@ -327,6 +353,13 @@ def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
         return _SCALARS[annotation]
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
+    if origin is Annotated:  # a number with its bounds (Id, Price, Delay...), or an Outcome
+        base, extra = arguments
+        if not isinstance(extra, Range):  # some members of an enum: the constructor checks
+            return _shape_of(base)
+        if base is timedelta:
+            return microseconds, _bounded_duration(extra)
+        return _same, _bounded_int(extra)
     if origin in (Union, types.UnionType):
         rest = [argument for argument in arguments if argument is not type(None)]
         if set(rest) == {Color, str}:
@@ -363,7 +396,7 @@ def _fields(cls: type) -> tuple[_Field, ...]:
     cached = _FIELDS.get(cls)
     if cached is not None:
         return cached
-    hints = get_type_hints(cls)
+    hints = get_type_hints(cls, include_extras=True)
     # A document names a field as its constructor does: Workspace's ``scheduled``
     # is kept in the private ``_schedule`` and read back through a property.
     fields = tuple(
@@ -450,6 +483,7 @@ _FIELD_OF_ERROR: Final = {
     "InvalidColor": "color",
     "InvalidPrice": "price",
     "InvalidDelay": "delay",
+    "InvalidOutcome": "outcome",
 }
 
 

@@ -3,7 +3,9 @@
 A command says what should happen, in the imperative (``MoveLead``); pass it to
 :func:`pipekit.apply` with the time it happens, and get back the new workspace
 and the events that record what did happen. Commands check nothing when built:
-``apply`` checks them against the workspace, where the rules can be seen.
+``apply`` checks them against the workspace, where the rules can be seen. The one
+exception is :class:`RenameTerminal`'s ``outcome``, whose type cannot say "won or
+lost": a command that names another kind could never be carried out.
 
 >>> from pipekit import MoveLead
 >>> MoveLead(lead_id=7, stage_id=145)
@@ -18,8 +20,9 @@ from typing import TypeAlias, final
 import attrs
 
 from pipekit.automation import Action, Trigger
+from pipekit.bounds import Delay, Id, Price
 from pipekit.color import Color
-from pipekit.stage import StageKind
+from pipekit.stage import Outcome, StageKind, check_outcome
 
 __all__ = [
     "AcceptLead",
@@ -64,11 +67,11 @@ __all__ = [
 class AddStage:
     """Add an open stage to a pipeline (see :func:`pipekit.add_stage`)."""
 
-    pipeline_id: int
+    pipeline_id: Id
     name: str
     position: int | None = None
     color: Color | str | None = None
-    stage_id: int | None = None
+    stage_id: Id | None = None
 
 
 @final
@@ -76,8 +79,8 @@ class AddStage:
 class RenameStage:
     """Rename a stage (see :func:`pipekit.rename_stage`)."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
     name: str
 
 
@@ -86,8 +89,8 @@ class RenameStage:
 class RecolorStage:
     """Recolour an open stage (see :func:`pipekit.recolor_stage`)."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
     color: Color | str
 
 
@@ -96,8 +99,8 @@ class RecolorStage:
 class MoveStage:
     """Move an open stage to another position (see :func:`pipekit.move_stage`)."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
     position: int
 
 
@@ -106,18 +109,28 @@ class MoveStage:
 class DeleteStage:
     """Delete an open stage, moving its leads to ``move_leads_to`` or the first open stage left."""
 
-    pipeline_id: int
-    stage_id: int
-    move_leads_to: int | None = None
+    pipeline_id: Id
+    stage_id: Id
+    move_leads_to: Id | None = None
+
+
+def _terminal_kind(_command: object, _field: object, value: StageKind) -> None:
+    if isinstance(value, StageKind):  # another type is apply's to refuse
+        check_outcome(value)
 
 
 @final
 @attrs.frozen
 class RenameTerminal:
-    """Rename the won or lost stage of a pipeline (see :func:`pipekit.rename_terminal`)."""
+    """Rename the won or lost stage of a pipeline (see :func:`pipekit.rename_terminal`).
 
-    pipeline_id: int
-    outcome: StageKind
+    ``outcome`` is ``StageKind.WON`` or ``StageKind.LOST``; another kind raises
+    :class:`~pipekit.InvalidOutcome` here, when the command is built (a value of
+    another type raises :class:`TypeError` in ``apply``, as for every command).
+    """
+
+    pipeline_id: Id
+    outcome: Outcome = attrs.field(validator=_terminal_kind)
     name: str
 
 
@@ -126,7 +139,7 @@ class RenameTerminal:
 class EnableIncoming:
     """Switch a pipeline's incoming leads stage on (see :func:`pipekit.enable_incoming`)."""
 
-    pipeline_id: int
+    pipeline_id: Id
     name: str = "Incoming leads"
     color: Color | str | None = None
 
@@ -136,7 +149,7 @@ class EnableIncoming:
 class DisableIncoming:
     """Switch a pipeline's incoming leads stage off; refused while leads wait there."""
 
-    pipeline_id: int
+    pipeline_id: Id
 
 
 # -- pipelines ----------------------------------------------------------------------
@@ -149,7 +162,7 @@ class CreatePipeline:
 
     name: str
     incoming: bool = False
-    pipeline_id: int | None = None
+    pipeline_id: Id | None = None
 
 
 @final
@@ -157,7 +170,7 @@ class CreatePipeline:
 class RenamePipeline:
     """Rename a pipeline; pipeline names are unique within the workspace."""
 
-    pipeline_id: int
+    pipeline_id: Id
     name: str
 
 
@@ -166,7 +179,7 @@ class RenamePipeline:
 class MovePipeline:
     """Move a pipeline to *position* (0-based) in the workspace's display order."""
 
-    pipeline_id: int
+    pipeline_id: Id
     position: int
 
 
@@ -175,7 +188,7 @@ class MovePipeline:
 class SetMainPipeline:
     """Make a pipeline the main one: where new leads go when no pipeline is named."""
 
-    pipeline_id: int
+    pipeline_id: Id
 
 
 @final
@@ -183,7 +196,7 @@ class SetMainPipeline:
 class DeletePipeline:
     """Delete a pipeline; refused for the last one, the main one, or one holding leads."""
 
-    pipeline_id: int
+    pipeline_id: Id
 
 
 # -- leads --------------------------------------------------------------------------
@@ -199,11 +212,11 @@ class CreateLead:
     """
 
     name: str
-    price: int = 0
-    pipeline_id: int | None = None
-    stage_id: int | None = None
+    price: Price = 0
+    pipeline_id: Id | None = None
+    stage_id: Id | None = None
     incoming: bool = False
-    lead_id: int | None = None
+    lead_id: Id | None = None
 
 
 @final
@@ -211,9 +224,9 @@ class CreateLead:
 class MoveLead:
     """Move a lead to a stage; with another ``pipeline_id``, to a stage of that pipeline."""
 
-    lead_id: int
-    stage_id: int
-    pipeline_id: int | None = None
+    lead_id: Id
+    stage_id: Id
+    pipeline_id: Id | None = None
 
 
 @final
@@ -221,7 +234,7 @@ class MoveLead:
 class WinLead:
     """Move a lead to the won stage of its pipeline."""
 
-    lead_id: int
+    lead_id: Id
 
 
 @final
@@ -229,8 +242,8 @@ class WinLead:
 class LoseLead:
     """Move a lead to the lost stage of its pipeline, with an optional loss reason."""
 
-    lead_id: int
-    loss_reason_id: int | None = None
+    lead_id: Id
+    loss_reason_id: Id | None = None
 
 
 @final
@@ -238,8 +251,8 @@ class LoseLead:
 class AcceptLead:
     """Accept a lead waiting in incoming leads into an open stage (default: the first)."""
 
-    lead_id: int
-    stage_id: int | None = None
+    lead_id: Id
+    stage_id: Id | None = None
 
 
 @final
@@ -247,7 +260,7 @@ class AcceptLead:
 class DeclineLead:
     """Decline a lead waiting in incoming leads: it leaves the workspace."""
 
-    lead_id: int
+    lead_id: Id
 
 
 @final
@@ -255,7 +268,7 @@ class DeclineLead:
 class DeleteLead:
     """Delete a lead, wherever it is."""
 
-    lead_id: int
+    lead_id: Id
 
 
 # -- loss reasons -------------------------------------------------------------------
@@ -267,7 +280,7 @@ class AddLossReason:
     """Add a loss reason to the workspace's list; names are unique."""
 
     name: str
-    reason_id: int | None = None
+    reason_id: Id | None = None
 
 
 @final
@@ -275,7 +288,7 @@ class AddLossReason:
 class RenameLossReason:
     """Rename a loss reason."""
 
-    reason_id: int
+    reason_id: Id
     name: str
 
 
@@ -284,7 +297,7 @@ class RenameLossReason:
 class DeleteLossReason:
     """Delete a loss reason; refused while a lead refers to it."""
 
-    reason_id: int
+    reason_id: Id
 
 
 # -- automations (the Digital Pipeline) ---------------------------------------------
@@ -300,14 +313,14 @@ class AddAutomation:
     ``max_price`` (inclusive; ``None`` for no bound).
     """
 
-    pipeline_id: int
-    stage_ids: tuple[int, ...]
+    pipeline_id: Id
+    stage_ids: tuple[Id, ...]
     trigger: Trigger
     action: Action
-    delay: timedelta = timedelta(0)
-    min_price: int | None = None
-    max_price: int | None = None
-    automation_id: int | None = None
+    delay: Delay = timedelta(0)
+    min_price: Price | None = None
+    max_price: Price | None = None
+    automation_id: Id | None = None
 
 
 @final
@@ -318,13 +331,13 @@ class UpdateAutomation:
     The pipeline and whether the automation is enabled stay as they are.
     """
 
-    automation_id: int
-    stage_ids: tuple[int, ...]
+    automation_id: Id
+    stage_ids: tuple[Id, ...]
     trigger: Trigger
     action: Action
-    delay: timedelta = timedelta(0)
-    min_price: int | None = None
-    max_price: int | None = None
+    delay: Delay = timedelta(0)
+    min_price: Price | None = None
+    max_price: Price | None = None
 
 
 @final
@@ -332,7 +345,7 @@ class UpdateAutomation:
 class EnableAutomation:
     """Switch an automation on."""
 
-    automation_id: int
+    automation_id: Id
 
 
 @final
@@ -340,7 +353,7 @@ class EnableAutomation:
 class DisableAutomation:
     """Switch an automation off: it keeps its settings and fires for nothing."""
 
-    automation_id: int
+    automation_id: Id
 
 
 @final
@@ -348,7 +361,7 @@ class DisableAutomation:
 class RemoveAutomation:
     """Remove an automation from the workspace."""
 
-    automation_id: int
+    automation_id: Id
 
 
 # -- scheduled actions --------------------------------------------------------------
@@ -371,7 +384,7 @@ class RunDue:
 class CompleteAction:
     """Report that the host carried out the handed-over action *scheduled_id*."""
 
-    scheduled_id: int
+    scheduled_id: Id
 
 
 @final
@@ -382,7 +395,7 @@ class FailAction:
     ``reason`` is the host's own words for what went wrong (at most 1000 characters).
     """
 
-    scheduled_id: int
+    scheduled_id: Id
     reason: str
 
 

@@ -311,10 +311,9 @@ def _create_pipeline(
     require_type(command.incoming, bool, "incoming")
     check_room(workspace)
     name = check_pipeline_name(workspace, command.name)
-    if command.pipeline_id is None:
-        pipeline_id = workspace.next_pipeline_id
-    else:
-        pipeline_id = check_new_pipeline_id(workspace, command.pipeline_id)
+    # The counter's id is checked too: it stands one past the highest id once all are used.
+    asked = workspace.next_pipeline_id if command.pipeline_id is None else command.pipeline_id
+    pipeline_id = check_new_pipeline_id(workspace, asked)
     pipeline = default_pipeline(name, pipeline_id=pipeline_id, incoming=command.incoming)
     return (PipelineCreated(revision, at, pipeline),)
 

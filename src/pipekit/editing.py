@@ -40,7 +40,7 @@ from pipekit.errors import (
 )
 from pipekit.names import clean_name, name_key
 from pipekit.pipeline import LOST_STAGE_ID, MAX_STAGES, WON_STAGE_ID, Pipeline, trusted_pipeline
-from pipekit.stage import Stage, StageKind, check_id, trusted_stage
+from pipekit.stage import Stage, StageKind, check_id, check_outcome, trusted_stage
 
 __all__ = [
     "DEFAULT_OPEN_STAGE_NAMES",
@@ -164,16 +164,12 @@ def rename_terminal(pipeline: Pipeline, outcome: StageKind, name: str) -> Pipeli
     """Return *pipeline* with its won or lost stage renamed to *name*.
 
     *outcome* is :attr:`StageKind.WON <pipekit.StageKind.WON>` or
-    :attr:`StageKind.LOST <pipekit.StageKind.LOST>`; any other kind is a
-    programming error and raises :class:`ValueError`.
+    :attr:`StageKind.LOST <pipekit.StageKind.LOST>`; any other kind raises
+    :class:`~pipekit.InvalidOutcome`.
     """
     _check_pipeline(pipeline)
-    require_type(outcome, StageKind, "outcome")
-    if outcome is StageKind.WON:
-        return rename_stage(pipeline, pipeline.won.id, name)
-    if outcome is StageKind.LOST:
-        return rename_stage(pipeline, pipeline.lost.id, name)
-    raise ValueError(f"outcome is StageKind.WON or StageKind.LOST, got {outcome!r}")
+    terminal = pipeline.won if check_outcome(outcome) is StageKind.WON else pipeline.lost
+    return rename_stage(pipeline, terminal.id, name)
 
 
 def recolor_stage(pipeline: Pipeline, stage_id: int, color: Color | str) -> Pipeline:
@@ -323,7 +319,8 @@ def _raise_duplicate(pipeline: Pipeline, name: str, index: int) -> None:
 def _new_id(pipeline: Pipeline, stage_id: int | None) -> tuple[int, int]:
     """Return the id for a new stage and the pipeline's next counter value (R9)."""
     if stage_id is None:
-        return pipeline.next_stage_id, pipeline.next_stage_id + 1
+        # The counter may stand one past the highest id, when every id is used up.
+        return check_id(pipeline.next_stage_id), pipeline.next_stage_id + 1
     check_id(stage_id)
     if stage_id in pipeline._ids:
         raise DuplicateStageId(stage_id)

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pipekit._checks import int_text
+from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_PRICE, microseconds
+
 if TYPE_CHECKING:
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from pipekit.stage import StageKind
 
@@ -39,6 +42,7 @@ __all__ = [
     "InvalidEvent",
     "InvalidId",
     "InvalidName",
+    "InvalidOutcome",
     "InvalidPipeline",
     "InvalidPrice",
     "InvalidPriceRange",
@@ -56,6 +60,7 @@ __all__ = [
     "PositionOutOfRange",
     "RevisionConflict",
     "RuleViolation",
+    "ScheduleOutOfRange",
     "StageLimitReached",
     "StageLocked",
     "UnknownAutomation",
@@ -131,24 +136,40 @@ class DuplicateStageId(RuleViolation):
 
 
 class InvalidId(RuleViolation):
-    """An id given by the caller is not a positive integer (R9, W6); ``what`` says whose."""
+    """An id given by the caller is not an integer from 1 to ``MAX_ID`` (R9, W6).
+
+    ``what`` says whose id it is: ``"lead"``, ``"pipeline"``...
+    """
 
     code: ClassVar[str] = "invalid_id"
 
     def __init__(self, value: int, what: str) -> None:
         self.value = value
         self.what = what
-        super().__init__(f"{what} ids are positive integers, got {value}")
+        if value < 1:
+            super().__init__(f"{what} ids are positive integers, got {value}")
+        else:
+            super().__init__(f"{what} ids are at most {MAX_ID} (2**53 - 1), got {int_text(value)}")
 
 
 class InvalidStageId(InvalidId):
-    """A stage id given by the caller is not a positive integer (R9)."""
+    """A stage id given by the caller is not an integer from 1 to ``MAX_ID`` (R9)."""
 
     code: ClassVar[str] = "invalid_stage_id"
 
     def __init__(self, stage_id: int) -> None:
         self.stage_id = stage_id
         super().__init__(stage_id, "stage")
+
+
+class InvalidOutcome(RuleViolation):
+    """A stage kind given as the outcome of a closed lead is not won or lost (R5)."""
+
+    code: ClassVar[str] = "invalid_outcome"
+
+    def __init__(self, outcome: StageKind) -> None:
+        self.outcome = outcome
+        super().__init__(f"an outcome is StageKind.WON or StageKind.LOST, got {outcome!r}")
 
 
 class InvalidColor(RuleViolation):
@@ -169,8 +190,8 @@ class UnknownStage(RuleViolation, LookupError):
     def __init__(self, stage_id: int, pipeline_id: int | None = None) -> None:
         self.stage_id = stage_id
         self.pipeline_id = pipeline_id
-        where = "" if pipeline_id is None else f" in pipeline {pipeline_id}"
-        super().__init__(f"no stage has id {stage_id}{where}")
+        where = "" if pipeline_id is None else f" in pipeline {int_text(pipeline_id)}"
+        super().__init__(f"no stage has id {int_text(stage_id)}{where}")
 
 
 class StageLocked(RuleViolation):
@@ -196,7 +217,8 @@ class PositionOutOfRange(RuleViolation):
         self.high = high
         self.what = what
         super().__init__(
-            f"position {position} is out of range: here {what}'s position goes from {low} to {high}"
+            f"position {int_text(position)} is out of range:"
+            f" here {what}'s position goes from {low} to {high}"
         )
 
 
@@ -316,7 +338,7 @@ class _Unknown(RuleViolation, LookupError):
 
     def __init__(self, value: int) -> None:
         self.value = value
-        super().__init__(f"no {self.what} has id {value}")
+        super().__init__(f"no {self.what} has id {int_text(value)}")
 
 
 class UnknownPipeline(_Unknown):
@@ -379,13 +401,18 @@ class UnknownScheduledAction(_Unknown):
 
 
 class InvalidPrice(RuleViolation):
-    """A price is negative (W7). Prices are whole minor units: cents, not dollars."""
+    """A price is negative or above ``MAX_PRICE`` (W7). Prices are whole minor units: cents."""
 
     code: ClassVar[str] = "invalid_price"
 
     def __init__(self, price: int) -> None:
         self.price = price
-        super().__init__(f"a price is a whole number of minor units, at least 0; got {price}")
+        if price < 0:
+            super().__init__(f"a price is a whole number of minor units, at least 0; got {price}")
+        else:
+            super().__init__(
+                f"a price is at most {MAX_PRICE} minor units (2**53 - 1), got {int_text(price)}"
+            )
 
 
 class InvalidTarget(RuleViolation):
@@ -532,14 +559,23 @@ class InvalidEvent(RuleViolation):
 
 
 class InvalidDelay(RuleViolation):
-    """An automation's delay is negative: an action is due at the trigger or after it (D5)."""
+    """An automation's delay is negative or above ``MAX_DELAY``, ten years (D5).
+
+    An action is due at the trigger or after it, and within ten years of it.
+    """
 
     code: ClassVar[str] = "invalid_delay"
 
     def __init__(self, delay: timedelta) -> None:
         self.delay = delay
         seconds = f"{delay.total_seconds():g}"
-        super().__init__(f"an automation's delay is at least 0, got {seconds} seconds")
+        if microseconds(delay) < 0:
+            super().__init__(f"an automation's delay is at least 0, got {seconds} seconds")
+        else:
+            super().__init__(
+                f"an automation's delay is at most {MAX_DELAY.days} days (ten years),"
+                f" got {seconds} seconds"
+            )
 
 
 class InvalidPriceRange(RuleViolation):
@@ -564,3 +600,25 @@ class AutomationLimitReached(RuleViolation):
         self.pipeline_id = pipeline_id
         self.limit = limit
         super().__init__(f"pipeline {pipeline_id} holds the most automations allowed, {limit}")
+
+
+class ScheduleOutOfRange(RuleViolation):
+    """An action would be due past the last time Python's ``datetime`` holds (D7).
+
+    Raised by the command whose lead change would schedule it: a lead created or
+    moved at ``at`` into a stage an automation with ``delay`` watches, when ``at +
+    delay`` passes 9999-12-31T23:59:59.999999 in ``at``'s own offset.
+    """
+
+    code: ClassVar[str] = "schedule_out_of_range"
+
+    def __init__(self, automation_id: int, lead_id: int, at: datetime, delay: timedelta) -> None:
+        self.automation_id = automation_id
+        self.lead_id = lead_id
+        self.at = at
+        self.delay = delay
+        super().__init__(
+            f"automation {automation_id} would schedule its action for lead {lead_id} at"
+            f" {at.isoformat()} plus {delay.total_seconds():g} seconds, past the end of the"
+            " year 9999, the last time pipekit can hold"
+        )

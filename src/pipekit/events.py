@@ -22,6 +22,7 @@ from typing import TypeAlias, final
 import attrs
 
 from pipekit.automation import Automation, Scheduled
+from pipekit.bounds import Id, Revision
 from pipekit.color import Color
 from pipekit.lead import Lead, LossReason
 from pipekit.pipeline import Pipeline
@@ -66,7 +67,7 @@ __all__ = [
 
 @attrs.frozen
 class _Event:
-    revision: int
+    revision: Revision
     at: datetime
 
 
@@ -78,7 +79,7 @@ class _Event:
 class StageAdded(_Event):
     """An open stage was added at ``position`` among the open stages."""
 
-    pipeline_id: int
+    pipeline_id: Id
     stage: Stage
     position: int
 
@@ -88,8 +89,8 @@ class StageAdded(_Event):
 class StageRenamed(_Event):
     """A stage was renamed (the won and lost stages too)."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
     name: str
 
 
@@ -98,8 +99,8 @@ class StageRenamed(_Event):
 class StageRecolored(_Event):
     """An open stage was given another colour."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
     color: Color
 
 
@@ -108,8 +109,8 @@ class StageRecolored(_Event):
 class StageMoved(_Event):
     """An open stage was moved to ``position`` among the open stages."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
     position: int
 
 
@@ -118,8 +119,8 @@ class StageMoved(_Event):
 class StageDeleted(_Event):
     """An open stage was deleted; its leads were relocated first (:class:`LeadsRelocated`)."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
 
 
 @final
@@ -127,10 +128,10 @@ class StageDeleted(_Event):
 class LeadsRelocated(_Event):
     """The leads ``lead_ids`` left a stage about to be deleted for another open stage."""
 
-    pipeline_id: int
-    from_stage_id: int
-    to_stage_id: int
-    lead_ids: tuple[int, ...]
+    pipeline_id: Id
+    from_stage_id: Id
+    to_stage_id: Id
+    lead_ids: tuple[Id, ...]
 
 
 @final
@@ -138,7 +139,7 @@ class LeadsRelocated(_Event):
 class IncomingStageEnabled(_Event):
     """A pipeline's incoming leads stage was switched on."""
 
-    pipeline_id: int
+    pipeline_id: Id
     stage: Stage
 
 
@@ -147,8 +148,8 @@ class IncomingStageEnabled(_Event):
 class IncomingStageDisabled(_Event):
     """A pipeline's incoming leads stage was switched off."""
 
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
 
 
 # -- pipelines ----------------------------------------------------------------------
@@ -167,7 +168,7 @@ class PipelineCreated(_Event):
 class PipelineRenamed(_Event):
     """A pipeline was renamed."""
 
-    pipeline_id: int
+    pipeline_id: Id
     name: str
 
 
@@ -176,7 +177,7 @@ class PipelineRenamed(_Event):
 class PipelineMoved(_Event):
     """A pipeline was moved to ``position`` in display order."""
 
-    pipeline_id: int
+    pipeline_id: Id
     position: int
 
 
@@ -185,7 +186,7 @@ class PipelineMoved(_Event):
 class MainPipelineSet(_Event):
     """Another pipeline became the main one."""
 
-    pipeline_id: int
+    pipeline_id: Id
 
 
 @final
@@ -193,7 +194,7 @@ class MainPipelineSet(_Event):
 class PipelineDeleted(_Event):
     """An empty pipeline was deleted."""
 
-    pipeline_id: int
+    pipeline_id: Id
 
 
 # -- leads --------------------------------------------------------------------------
@@ -217,12 +218,12 @@ class LeadMoved(_Event):
     records only a new reason: then the from and to stages are the same.
     """
 
-    lead_id: int
-    from_pipeline_id: int
-    from_stage_id: int
-    to_pipeline_id: int
-    to_stage_id: int
-    loss_reason_id: int | None = None
+    lead_id: Id
+    from_pipeline_id: Id
+    from_stage_id: Id
+    to_pipeline_id: Id
+    to_stage_id: Id
+    loss_reason_id: Id | None = None
 
 
 @final
@@ -230,10 +231,10 @@ class LeadMoved(_Event):
 class LeadAccepted(_Event):
     """A lead waiting in incoming leads was accepted into an open stage."""
 
-    lead_id: int
-    pipeline_id: int
-    from_stage_id: int
-    to_stage_id: int
+    lead_id: Id
+    pipeline_id: Id
+    from_stage_id: Id
+    to_stage_id: Id
 
 
 @final
@@ -268,7 +269,7 @@ class LossReasonAdded(_Event):
 class LossReasonRenamed(_Event):
     """A loss reason was renamed."""
 
-    reason_id: int
+    reason_id: Id
     name: str
 
 
@@ -277,7 +278,7 @@ class LossReasonRenamed(_Event):
 class LossReasonDeleted(_Event):
     """A loss reason was deleted."""
 
-    reason_id: int
+    reason_id: Id
 
 
 # -- automations (the Digital Pipeline) ---------------------------------------------
@@ -308,7 +309,7 @@ class AutomationUpdated(_Event):
 class AutomationEnabled(_Event):
     """An automation was switched on."""
 
-    automation_id: int
+    automation_id: Id
 
 
 @final
@@ -316,7 +317,7 @@ class AutomationEnabled(_Event):
 class AutomationDisabled(_Event):
     """An automation was switched off."""
 
-    automation_id: int
+    automation_id: Id
 
 
 @final
@@ -324,7 +325,7 @@ class AutomationDisabled(_Event):
 class AutomationRemoved(_Event):
     """An automation left the workspace: removed, or left with nothing to watch or no target."""
 
-    automation_id: int
+    automation_id: Id
 
 
 # -- scheduled actions --------------------------------------------------------------
@@ -343,7 +344,7 @@ class ActionScheduled(_Event):
 class ActionHandedOver(_Event):
     """A host action fell due and went to the host, which reports back on it."""
 
-    scheduled_id: int
+    scheduled_id: Id
 
 
 @final
@@ -351,7 +352,7 @@ class ActionHandedOver(_Event):
 class ActionCompleted(_Event):
     """A scheduled action was carried out: a move by pipekit, a host action by the host."""
 
-    scheduled_id: int
+    scheduled_id: Id
 
 
 @final
@@ -363,7 +364,7 @@ class ActionFailed(_Event):
     rules refused the ``code`` of the error they raised (``"unknown_stage"``...).
     """
 
-    scheduled_id: int
+    scheduled_id: Id
     reason: str
 
 
@@ -372,7 +373,7 @@ class ActionFailed(_Event):
 class ActionCancelled(_Event):
     """A scheduled action will not happen: its lead left, or its automation changed or went."""
 
-    scheduled_id: int
+    scheduled_id: Id
 
 
 @final
@@ -384,9 +385,9 @@ class AutomationLoopStopped(_Event):
     the order they ran; the stopped item's automation is one of them.
     """
 
-    scheduled_id: int
-    lead_id: int
-    automation_ids: tuple[int, ...]
+    scheduled_id: Id
+    lead_id: Id
+    automation_ids: tuple[Id, ...]
 
 
 Event: TypeAlias = (

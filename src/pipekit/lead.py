@@ -27,6 +27,7 @@ from typing import final
 import attrs
 
 from pipekit._checks import require_int, require_type
+from pipekit.bounds import ID_RANGE, PRICE_RANGE, Id, Price
 from pipekit.errors import InvalidId, InvalidPrice
 from pipekit.names import clean_name
 from pipekit.stage import check_id
@@ -35,15 +36,15 @@ __all__ = ["Lead", "LossReason", "check_aware", "check_price", "positive_id"]
 
 
 def positive_id(value: int, what: str) -> int:
-    """Return *value* if it is a positive ``int``, the form of every id (W6)."""
-    if require_int(value, f"a {what} id") < 1:
+    """Return *value* if it is an ``int`` from 1 to ``MAX_ID``, as every id is (W6)."""
+    if require_int(value, f"a {what} id") not in ID_RANGE:
         raise InvalidId(value, what)
     return value
 
 
 def check_price(price: int) -> int:
-    """Return *price* if it is a whole number of minor units, at least 0 (W7)."""
-    if require_int(price, "a price") < 0:
+    """Return *price* if it is a whole number of minor units, from 0 to ``MAX_PRICE`` (W7)."""
+    if require_int(price, "a price") not in PRICE_RANGE:
         raise InvalidPrice(price)
     return price
 
@@ -91,15 +92,15 @@ class Lead:
     lost. The name follows R7 but need not be unique.
     """
 
-    id: int = attrs.field(converter=_lead_id)
+    id: Id = attrs.field(converter=_lead_id)
     name: str = attrs.field(converter=clean_name)
-    pipeline_id: int = attrs.field(converter=_pipeline_id)
-    stage_id: int = attrs.field(converter=check_id)
-    price: int = attrs.field(converter=check_price)
+    pipeline_id: Id = attrs.field(converter=_pipeline_id)
+    stage_id: Id = attrs.field(converter=check_id)
+    price: Price = attrs.field(converter=check_price)
     created_at: datetime = attrs.field(converter=_aware)
     stage_entered_at: datetime = attrs.field(converter=_aware)
     closed_at: datetime | None = attrs.field(default=None, converter=_optional_aware)
-    loss_reason_id: int | None = attrs.field(default=None, converter=_optional_reason_id)
+    loss_reason_id: Id | None = attrs.field(default=None, converter=_optional_reason_id)
 
 
 def trusted_lead(
@@ -131,5 +132,5 @@ def trusted_lead(
 class LossReason:
     """Why a lead was lost: one entry of the workspace's list, as in Kommo."""
 
-    id: int = attrs.field(converter=_reason_id)
+    id: Id = attrs.field(converter=_reason_id)
     name: str = attrs.field(converter=clean_name)

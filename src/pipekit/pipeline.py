@@ -25,7 +25,8 @@ from typing import Final, final
 
 import attrs
 
-from pipekit._checks import require_int, require_type
+from pipekit._checks import int_text, require_int, require_type
+from pipekit.bounds import ID_RANGE, NEXT_ID_RANGE, Id, NextId, Range
 from pipekit.color import KOMMO_PALETTE, PALETTE_INDEX
 from pipekit.errors import InvalidName, InvalidPipeline, UnknownStage
 from pipekit.names import clean_name, name_key
@@ -73,10 +74,10 @@ class Pipeline:
     rules treat an archived pipeline like any other, and commands keep the flag.
     """
 
-    id: int
+    id: Id
     name: str
     stages: tuple[Stage, ...] = attrs.field(converter=_to_stages)
-    next_stage_id: int = attrs.field(default=attrs.Factory(_first_free_id, takes_self=True))
+    next_stage_id: NextId = attrs.field(default=attrs.Factory(_first_free_id, takes_self=True))
     archived: bool = False
     # What commands look up, kept so that a command costs a C-level scan instead of
     # a Python loop over 100 stages: ids and name keys parallel to ``stages``, and
@@ -86,7 +87,7 @@ class Pipeline:
     _uses: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        _check_id(self.id, "a pipeline id", "id")
+        _check_id(self.id, "a pipeline id", "id", ID_RANGE)
         require_type(self.archived, bool, "archived")
         try:
             object.__setattr__(self, "name", clean_name(self.name))
@@ -163,9 +164,14 @@ def palette_uses(stages: Iterable[Stage]) -> tuple[int, ...]:
     return tuple(uses)
 
 
-def _check_id(value: object, what: str, field: str) -> None:
-    if require_int(value, what) < 1:
-        raise InvalidPipeline("R9", f"{what} must be a positive integer, got {value}", (field,))
+def _check_id(value: object, what: str, field: str, bounds: Range) -> None:
+    number = require_int(value, what)
+    if number < 1:
+        raise InvalidPipeline("R9", f"{what} must be a positive integer, got {number}", (field,))
+    if number not in bounds:
+        raise InvalidPipeline(
+            "R9", f"{what} is at most {bounds.high}, got {int_text(number)}", (field,)
+        )
 
 
 def _check_order(stages: tuple[Stage, ...]) -> None:
@@ -200,7 +206,7 @@ def _check_ids(ids: tuple[int, ...], next_stage_id: int) -> None:
                 "R9", f"two stages have the id {stage_id}", ("stages", index, "id")
             )
         seen.add(stage_id)
-    _check_id(next_stage_id, "next_stage_id", "next_stage_id")
+    _check_id(next_stage_id, "next_stage_id", "next_stage_id", NEXT_ID_RANGE)
     if next_stage_id <= max(ids):
         raise InvalidPipeline(
             "R9",

@@ -30,6 +30,8 @@ from typing import Final
 from pipekit._checks import require_int, require_type
 from pipekit._schedule import time_key
 from pipekit.automation import Automation, Scheduled, Trigger, trusted_scheduled
+from pipekit.bounds import MAX_ID
+from pipekit.errors import InvalidId, ScheduleOutOfRange
 from pipekit.events import ActionCancelled, ActionScheduled, Event
 from pipekit.lead import Lead, check_aware
 from pipekit.workspace import Workspace
@@ -165,13 +167,14 @@ class Reactions:
     def _schedule(self, automation: Automation, lead: Lead) -> None:
         if automation.id in self.silenced or not _matches(automation, lead):
             return
+        if self.next_id > MAX_ID:
+            raise InvalidId(self.next_id, "scheduled action")
+        try:
+            due_at = self.at + automation.delay
+        except OverflowError:
+            raise ScheduleOutOfRange(automation.id, lead.id, self.at, automation.delay) from None
         item = trusted_scheduled(
-            self.next_id,
-            automation.id,
-            lead.id,
-            self.at + automation.delay,
-            automation.action,
-            None,
+            self.next_id, automation.id, lead.id, due_at, automation.action, None
         )
         self.next_id += 1
         self.events.append(ActionScheduled(self.revision, self.at, item))

@@ -8,16 +8,17 @@ Stage(id=7, name='Demo', color=Color('#99ccff'), kind=StageKind.OPEN)
 from __future__ import annotations
 
 import enum
-from typing import final
+from typing import Annotated, Final, TypeAlias, final
 
 import attrs
 
 from pipekit._checks import require_int, require_type
+from pipekit.bounds import ID_RANGE, Id
 from pipekit.color import Color, to_color
-from pipekit.errors import InvalidStageId
+from pipekit.errors import InvalidOutcome, InvalidStageId
 from pipekit.names import clean_name
 
-__all__ = ["Stage", "StageKind"]
+__all__ = ["OUTCOMES", "Outcome", "Stage", "StageKind", "check_outcome"]
 
 
 @final
@@ -48,9 +49,27 @@ class StageKind(enum.Enum):
         return f"StageKind.{self.name}"
 
 
+OUTCOMES: Final = (StageKind.WON, StageKind.LOST)
+"""The kinds a lead closes with: the two terminal stages (R5)."""
+
+Outcome: TypeAlias = Annotated[StageKind, OUTCOMES]
+"""A :class:`StageKind` that is one of :data:`OUTCOMES`; the JSON Schemas allow those alone."""
+
+
+def check_outcome(value: StageKind) -> StageKind:
+    """Return *value* if it is ``StageKind.WON`` or ``StageKind.LOST``, else raise why not.
+
+    Another kind raises :class:`~pipekit.InvalidOutcome`; a value that is no
+    :class:`StageKind` raises :class:`TypeError`.
+    """
+    if require_type(value, StageKind, "outcome") not in OUTCOMES:
+        raise InvalidOutcome(value)
+    return value
+
+
 def check_id(value: int) -> int:
-    """Return *value* if it is a valid stage id: a positive ``int`` (R9)."""
-    if require_int(value, "a stage id") < 1:
+    """Return *value* if it is a valid stage id: an ``int`` from 1 to ``MAX_ID`` (R9)."""
+    if require_int(value, "a stage id") not in ID_RANGE:
         raise InvalidStageId(value)
     return value
 
@@ -69,7 +88,7 @@ class Stage:
     id must be a positive ``int`` (:class:`~pipekit.InvalidStageId`).
     """
 
-    id: int = attrs.field(converter=check_id)
+    id: Id = attrs.field(converter=check_id)
     name: str = attrs.field(converter=clean_name)
     color: Color = attrs.field(converter=to_color)
     kind: StageKind = attrs.field(converter=_check_kind)

@@ -22,10 +22,11 @@ from typing import Final, TypeAlias, final
 
 import attrs
 
-from pipekit._checks import require_int, require_type
+from pipekit._checks import int_text, require_int, require_type
 from pipekit._index import PersistentIndex
 from pipekit._schedule import EMPTY_SCHEDULE, Schedule
 from pipekit.automation import MAX_AUTOMATIONS, Automation, Scheduled
+from pipekit.bounds import NEXT_ID_RANGE, REVISION_RANGE, Id, NextId, Revision
 from pipekit.editing import default_pipeline
 from pipekit.errors import (
     AutomationLimitReached,
@@ -190,21 +191,21 @@ class Workspace:
     """
 
     pipelines: tuple[Pipeline, ...] = attrs.field(converter=_to_pipelines)
-    main_pipeline_id: int
+    main_pipeline_id: Id
     leads: Mapping[int, Lead] = attrs.field(default=NO_LEADS, converter=_to_leads)
     loss_reasons: tuple[LossReason, ...] = attrs.field(default=(), converter=_to_reasons)
-    revision: int = 0
-    next_pipeline_id: int = attrs.field(
+    revision: Revision = 0
+    next_pipeline_id: NextId = attrs.field(
         default=attrs.Factory(lambda self: _above(p.id for p in self.pipelines), takes_self=True)
     )
-    next_lead_id: int = attrs.field(
+    next_lead_id: NextId = attrs.field(
         default=attrs.Factory(lambda self: _above(self.leads), takes_self=True)
     )
-    next_loss_reason_id: int = attrs.field(
+    next_loss_reason_id: NextId = attrs.field(
         default=attrs.Factory(lambda self: _above(r.id for r in self.loss_reasons), takes_self=True)
     )
     automations: tuple[Automation, ...] = attrs.field(default=(), converter=_to_automations)
-    next_automation_id: int = attrs.field(
+    next_automation_id: NextId = attrs.field(
         default=attrs.Factory(lambda self: _above(a.id for a in self.automations), takes_self=True)
     )
     # Built with ``scheduled=`` and read as the tuple :attr:`scheduled`; kept as a
@@ -214,7 +215,7 @@ class Workspace:
         default=EMPTY_SCHEDULE,
         converter=_to_schedule,
     )
-    next_scheduled_id: int = attrs.field(
+    next_scheduled_id: NextId = attrs.field(
         default=attrs.Factory(
             lambda self: _above(item.id for item in self._schedule.by_id()), takes_self=True
         )
@@ -380,9 +381,14 @@ def _check_workspace(workspace: Workspace) -> None:
     reason_ids = [reason.id for reason in reasons]
     _check_unique_ids(reason_ids, "loss reason", "loss_reasons")
     _check_unique_names([reason.name for reason in reasons], "loss reason", "loss_reasons")
-    if require_int(workspace.revision, "revision") < 0:
+    revision = require_int(workspace.revision, "revision")
+    if revision < 0:
+        raise InvalidWorkspace("W6", f"the revision is at least 0, got {revision}", ("revision",))
+    if revision not in REVISION_RANGE:
         raise InvalidWorkspace(
-            "W6", f"the revision is at least 0, got {workspace.revision}", ("revision",)
+            "W6",
+            f"the revision is at most {REVISION_RANGE.high}, got {int_text(revision)}",
+            ("revision",),
         )
     leads = workspace.leads
     for counter, in_use, what, field in (
@@ -390,12 +396,7 @@ def _check_workspace(workspace: Workspace) -> None:
         (workspace.next_lead_id, leads, "lead", "next_lead_id"),
         (workspace.next_loss_reason_id, reason_ids, "loss reason", "next_loss_reason_id"),
     ):
-        if require_int(counter, f"the next {what} id") <= max(in_use, default=0):
-            raise InvalidWorkspace(
-                "W6",
-                f"the next {what} id {counter} must be above every {what} id in use",
-                (field,),
-            )
+        _check_counter(counter, in_use, what, field, "W6")
     members: list[list[list[int]]] = [[[] for _ in pipeline.stages] for pipeline in pipelines]
     totals = [[0] * len(pipeline.stages) for pipeline in pipelines]
     reason_uses = [0] * len(reasons)
@@ -437,13 +438,7 @@ def _check_automations(workspace: Workspace) -> None:
                 raise InvalidWorkspace(
                     rule, f"automation {automation.id}: {error}", where
                 ) from None
-    counter = workspace.next_automation_id
-    if require_int(counter, "the next automation id") <= max(seen, default=0):
-        raise InvalidWorkspace(
-            "D4",
-            f"the next automation id {counter} must be above every automation id in use",
-            ("next_automation_id",),
-        )
+    _check_counter(workspace.next_automation_id, seen, "automation", "next_automation_id", "D4")
     by_pipeline = automations_by_pipeline(automations)
     for pipeline_id, group in by_pipeline.items():
         if len(group) > MAX_AUTOMATIONS:
@@ -479,12 +474,25 @@ def _check_scheduled(workspace: Workspace) -> None:
                 f"scheduled action {item.id} waits on automation {item.automation_id}, unknown",
                 (*where, "automation_id"),
             )
-    counter = workspace.next_scheduled_id
-    if require_int(counter, "the next scheduled action id") <= highest:
+    _check_counter(
+        workspace.next_scheduled_id, (highest,), "scheduled action", "next_scheduled_id", "D6"
+    )
+
+
+def _check_counter(counter: int, in_use: Iterable[int], what: str, field: str, rule: str) -> None:
+    """Check an id counter: above every id in use, and at most one above the highest id."""
+    if require_int(counter, f"the next {what} id") <= max(in_use, default=0):
         raise InvalidWorkspace(
-            "D6",
-            f"the next scheduled action id {counter} must be above every scheduled action id",
-            ("next_scheduled_id",),
+            rule,
+            f"the next {what} id {int_text(counter)} must be above every {what} id in use",
+            (field,),
+        )
+    if counter not in NEXT_ID_RANGE:
+        raise InvalidWorkspace(
+            rule,
+            f"the next {what} id is at most {NEXT_ID_RANGE.high}, one above the highest id,"
+            f" got {int_text(counter)}",
+            (field,),
         )
 
 
