@@ -56,6 +56,7 @@ from pipekit import (
     InvalidPipeline,
     Lead,
     LeadCreated,
+    LeadMoved,
     LoseLead,
     LossReason,
     MoveLead,
@@ -1325,16 +1326,83 @@ class TestStrictness:
             load(Workspace, drop_at(rich_document(), where))
         assert caught.value.path == path
 
-    def test_optional_fields_take_their_defaults(self) -> None:
+    @pytest.mark.parametrize(
+        "field",
+        [
+            "revision",
+            "leads",
+            "loss_reasons",
+            "next_pipeline_id",
+            "next_lead_id",
+            "next_loss_reason_id",
+        ],
+    )
+    def test_a_field_with_a_default_is_still_required(self, field: str) -> None:
+        # Issue 18, item 4: a document without revision read as revision 0 (defeating
+        # optimistic concurrency), one without leads as no leads.
         document = rich_document()
-        for key in ("leads", "loss_reasons", "revision", "next_lead_id", "next_loss_reason_id"):
-            del document[key]
-        workspace = load(Workspace, document)
-        assert (len(workspace.leads), workspace.loss_reasons, workspace.revision) == (0, (), 0)
-        assert (workspace.next_lead_id, workspace.next_loss_reason_id) == (1, 1)
+        del document[field]
+        with pytest.raises(DecodeError, match=f"^at /: missing the field '{field}'$") as caught:
+            load(Workspace, document)
+        assert caught.value.path == ""
+
+    @pytest.mark.parametrize(
+        ("where", "path"),
+        [
+            (("leads", 3, "closed_at"), "/leads/3"),
+            (("leads", 4, "loss_reason_id"), "/leads/4"),
+            (("pipelines", 1, "next_stage_id"), "/pipelines/1"),
+        ],
+    )
+    def test_a_field_of_a_part_with_a_default_is_still_required(
+        self, where: Location, path: str
+    ) -> None:
+        # The path names the object that lacks the field, never the absent field itself.
+        with pytest.raises(DecodeError, match=f"missing the field '{where[-1]}'") as caught:
+            load(Workspace, drop_at(rich_document(), where))
+        assert caught.value.path == path
+
+    def test_the_fields_added_later_may_be_left_out(self) -> None:
+        document = rich_document()
+        for field in sorted(pipekit.codec.ADDED_LATER[Workspace]):
+            del document[field]
+        assert load(Workspace, document) == rich_workspace()
+
+    @pytest.mark.parametrize(
+        ("steps", "present"),
+        [
+            (["leads", 0, "closed_at"], ["leads", 0]),
+            (["leads", 9, "id"], ["leads"]),
+            (["next_stage_id"], []),
+            (["leads", 0, "id", "deeper"], ["leads", 0, "id"]),
+        ],
+    )
+    def test_a_pointer_names_only_places_the_document_holds(
+        self, steps: list[str | int], present: list[str | int]
+    ) -> None:
+        # A rule broken by a default blames a field the document left out (a field added
+        # later, say): the pointer then stops at the object that lacks it.
+        document = {"leads": [{"id": 1}]}
+        assert pipekit.codec._present_steps(document, steps) == present
+
+    def test_a_lone_value_is_as_strict_as_a_workspace_part(self) -> None:
         lead = rich_document()["leads"][0]
-        del lead["closed_at"], lead["loss_reason_id"]
-        assert load(Lead, lead) == rich_workspace().lead(1)
+        del lead["loss_reason_id"]
+        with pytest.raises(DecodeError, match="missing the field 'loss_reason_id'") as caught:
+            load(Lead, lead)
+        assert caught.value.path == ""
+
+    def test_a_command_may_leave_out_every_field_with_a_default(self) -> None:
+        document = {"type": "AddAutomation", "pipeline_id": 1, "stage_ids": [144]}
+        document |= {"trigger": "entered", "action": {"type": "HostAction", "kind": "x"}}
+        assert load_command(document) == AddAutomation(1, (144,), Trigger.ENTERED, HostAction("x"))
+
+    def test_an_event_is_strict(self) -> None:
+        event = dump(LeadMoved(1, START, 1, 1, 144, 1, 145))
+        assert isinstance(event, dict)
+        del event["loss_reason_id"]
+        with pytest.raises(DecodeError, match="missing the field 'loss_reason_id'"):
+            load_event(event)
 
     def test_a_pipeline_written_before_archived_existed_loads_as_not_archived(self) -> None:
         document = rich_document()
@@ -1366,11 +1434,10 @@ class TestStrictness:
         assert caught.value.path == "/stages"
 
     def test_a_workspace_of_50_pipelines_loads_and_51_is_refused(self) -> None:
-        document = {
-            "schema": "pipekit/1",
-            "main_pipeline_id": 1,
-            "pipelines": pipeline_documents(50),
-        }
+        document = dump(new_workspace())
+        assert isinstance(document, dict)
+        document["pipelines"] = pipeline_documents(50)
+        document["next_pipeline_id"] = 51
         assert len(load(Workspace, document).pipelines) == 50
         document["pipelines"] = pipeline_documents(51)
         with pytest.raises(DecodeError, match="at most 50 items, got 51") as caught:
@@ -1847,7 +1914,7 @@ class TestRenameTerminalOutcome:
     @pytest.mark.parametrize("outcome", ["open", "incoming"])
     def test_another_outcome_is_a_decode_error_at_its_pointer(self, outcome: str) -> None:
         document = {"type": "RenameTerminal", "pipeline_id": 1, "outcome": outcome, "name": "x"}
-        with pytest.raises(DecodeError, match="StageKind.WON or StageKind.LOST") as caught:
+        with pytest.raises(DecodeError, match=r"StageKind\.WON or StageKind\.LOST") as caught:
             load_command(document)
         assert caught.value.path == "/outcome"
 

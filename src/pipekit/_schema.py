@@ -31,7 +31,7 @@ from pipekit.automation import (
     Trigger,
 )
 from pipekit.bounds import SAFE_RANGE, Range
-from pipekit.codec import MAX_STRING_LENGTH, SCHEMA
+from pipekit.codec import ADDED_LATER, MAX_STRING_LENGTH, SCHEMA
 from pipekit.color import Color
 from pipekit.pipeline import MAX_STAGES, Pipeline
 from pipekit.stage import Stage, StageKind
@@ -79,9 +79,12 @@ def _tagged() -> dict[type, str]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, *, lenient: bool) -> None:
         self.defs: dict[str, Any] = {}
         self.tags = _tagged()
+        # As the codec reads them: a command document may leave out what has a default;
+        # a workspace or event document only the fields added later (codec.ADDED_LATER).
+        self.lenient = lenient
 
     def of(self, annotation: Any) -> dict[str, Any]:
         if annotation in _SCALARS:
@@ -122,11 +125,13 @@ class _Builder:
             hints = get_type_hints(cls, include_extras=True)
             properties: dict[str, Any] = {}
             required: list[str] = []
+            added_later = ADDED_LATER.get(cls, frozenset())
             for field in attrs.fields(cls):
                 if not field.init:
                     continue
                 properties[field.alias] = self.of(hints[field.name])
-                if field.default is attrs.NOTHING:
+                optional = self.lenient or field.alias in added_later
+                if field.default is attrs.NOTHING or not optional:
                     required.append(field.alias)
             if cls in self.tags:
                 properties["type"] = {"const": self.tags[cls]}
@@ -158,7 +163,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         ("command", "A pipekit command", [c for c in tagged if c.__module__ == _commands.__name__]),
         ("event", "A pipekit event", [e for e in tagged if e.__module__ == _events.__name__]),
     ):
-        builder = _Builder()
+        builder = _Builder(lenient=file == "command")
         refs = [builder.record(root) for root in roots]
         top: dict[str, Any] = {"$schema": _DRAFT, "title": title}
         top.update(refs[0] if len(refs) == 1 else {"oneOf": refs})

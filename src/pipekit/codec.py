@@ -262,7 +262,7 @@ def _decode_params(data: Any, path: str) -> FrozenMapping:
     return _built(path, FrozenMapping, _decode_json(data, path, 1))
 
 
-def _tagged_union(classes: tuple[type, ...]) -> tuple[Encoder, Decoder]:
+def _tagged_union(classes: tuple[type, ...], lenient: bool) -> tuple[Encoder, Decoder]:
     """Return the shape of a union of records, each written with its ``"type"`` tag."""
     by_tag = {_TAGS[cls]: cls for cls in classes}
 
@@ -278,7 +278,7 @@ def _tagged_union(classes: tuple[type, ...]) -> tuple[Encoder, Decoder]:
         tag = data["type"]
         if not isinstance(tag, str) or tag not in by_tag:
             raise DecodeError(f"{path}/type", f"expected one of {tags}, got {_shown(tag)}")
-        return _decode_record(by_tag[tag], data, path)
+        return _decode_record(by_tag[tag], data, path, lenient=lenient)
 
     return encode, decode
 
@@ -348,7 +348,8 @@ _LIMITS: Final[dict[Any, int]] = {
 }
 
 
-def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
+def _shape_of(annotation: Any, lenient: bool) -> tuple[Encoder, Decoder]:
+    """Return how to write and read a value of *annotation* (*lenient*: in a command)."""
     if annotation in _SCALARS:
         return _SCALARS[annotation]
     origin = typing.get_origin(annotation)
@@ -356,7 +357,7 @@ def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
     if origin is Annotated:  # a number with its bounds (Id, Price, Delay...), or an Outcome
         base, extra = arguments
         if not isinstance(extra, Range):  # some members of an enum: the constructor checks
-            return _shape_of(base)
+            return _shape_of(base, lenient)
         if base is timedelta:
             return microseconds, _bounded_duration(extra)
         return _same, _bounded_int(extra)
@@ -365,19 +366,19 @@ def _shape_of(annotation: Any) -> tuple[Encoder, Decoder]:
         if set(rest) == {Color, str}:
             inner: tuple[Encoder, Decoder] = (str, _color_or_text)
         elif len(rest) > 1:
-            inner = _tagged_union(tuple(rest))
+            inner = _tagged_union(tuple(rest), lenient)
         else:
             (single,) = rest
-            inner = _shape_of(single)
+            inner = _shape_of(single, lenient)
         return _optional(inner) if type(None) in arguments else inner
     if origin is tuple:
-        return _array(_shape_of(arguments[0]), _LIMITS.get(arguments[0]))
+        return _array(_shape_of(arguments[0], lenient), _LIMITS.get(arguments[0]))
     if origin is Mapping:  # Workspace.leads: written as an array of leads, by id
-        encode, decode = _array(_shape_of(arguments[1]))
+        encode, decode = _array(_shape_of(arguments[1], lenient))
         return (lambda leads: encode(sorted(leads.values(), key=lambda lead: lead.id)), decode)
     if annotation is Schedule:  # Workspace.scheduled: an array, by due time then id
-        return _array(_record(Scheduled))
-    return _record(annotation)
+        return _array(_record(Scheduled, lenient))
+    return _record(annotation, lenient)
 
 
 @attrs.frozen
@@ -386,38 +387,55 @@ class _Field:
     encode: Encoder
     decode: Decoder
     required: bool
+    has_default: bool
 
 
-_FIELDS: Final[dict[type, tuple[_Field, ...]]] = {}
+_FIELDS: Final[dict[tuple[type, bool], tuple[_Field, ...]]] = {}
 _TAGS: Final[dict[type, str]] = {}
 
+ADDED_LATER: Final[Mapping[type, frozenset[str]]] = {
+    Pipeline: frozenset({"archived"}),
+    Workspace: frozenset({"automations", "next_automation_id", "scheduled", "next_scheduled_id"}),
+}
+"""The fields added after the ``pipekit/1`` format was first written, by the class holding them.
 
-def _fields(cls: type) -> tuple[_Field, ...]:
-    cached = _FIELDS.get(cls)
+pipekit writes every field, so a document it wrote holds them all, and reading is
+strict: a workspace, event or value document that lacks a field is refused at
+the object that lacks it, except for these fields, which documents written
+before them lack; those read their defaults. A command document, written by
+people, may leave out every field that has a default.
+"""
+
+
+def _fields(cls: type, lenient: bool = False) -> tuple[_Field, ...]:
+    """Return the fields of *cls*'s documents, by name (*lenient*: as a command writes them)."""
+    cached = _FIELDS.get((cls, lenient))
     if cached is not None:
         return cached
     hints = get_type_hints(cls, include_extras=True)
+    added_later = ADDED_LATER.get(cls, frozenset())
     # A document names a field as its constructor does: Workspace's ``scheduled``
     # is kept in the private ``_schedule`` and read back through a property.
     fields = tuple(
         _Field(
             field.alias,
-            *_shape_of(hints[field.name]),
-            required=field.default is attrs.NOTHING,
+            *_shape_of(hints[field.name], lenient),
+            required=field.default is attrs.NOTHING or not (lenient or field.alias in added_later),
+            has_default=field.default is not attrs.NOTHING,
         )
         for field in sorted(attrs.fields(cls), key=lambda field: field.alias)
         if field.init
     )
-    _FIELDS[cls] = fields
+    _FIELDS[cls, lenient] = fields
     return fields
 
 
-def _record(cls: type) -> tuple[Encoder, Decoder]:
+def _record(cls: type, lenient: bool) -> tuple[Encoder, Decoder]:
     def encode(value: Any) -> Any:
         return _encode_record(cls, value)
 
     def decode(data: Any, path: str) -> Any:
-        return _decode_record(cls, data, path)
+        return _decode_record(cls, data, path, lenient=lenient)
 
     return encode, decode
 
@@ -453,10 +471,10 @@ def _getter(name: str, encode: Encoder) -> Encoder:
     return lambda value: encode(getattr(value, name))
 
 
-def _decode_record(cls: type, data: Any, path: str, *, top: bool = False) -> Any:
+def _decode_record(cls: type, data: Any, path: str, *, lenient: bool, top: bool = False) -> Any:
     if not isinstance(data, dict):
         raise DecodeError(path, f"expected an object, got {_describe(data)}")
-    fields = _fields(cls)
+    fields = _fields(cls, lenient)
     known = {field.name for field in fields}
     tag = _TAGS.get(cls)
     for key in data:
@@ -466,11 +484,16 @@ def _decode_record(cls: type, data: Any, path: str, *, top: bool = False) -> Any
             continue
         raise DecodeError(f"{path}/{_escape(str(key))}", f"unknown field {_shown(key)}")
     values: dict[str, Any] = {}
+    left_out: str | None = None
     for field in fields:
         if field.name in data:
             values[field.name] = field.decode(data[field.name], f"{path}/{field.name}")
-        elif field.required:
+        elif field.required and not field.has_default:
             raise DecodeError(path, f"missing the field {field.name!r}")
+        elif field.required and left_out is None:
+            left_out = field.name
+    if left_out is not None:  # a field with a default, which this kind of document holds
+        raise DecodeError(path, f"missing the field {left_out!r}")
     try:
         return cls(**values)
     except (PipekitError, ValueError, TypeError) as error:
@@ -501,12 +524,30 @@ def _pointer(error: Exception, values: dict[str, Any], data: dict[str, Any]) -> 
                 i for i, item in enumerate(data.get("scheduled", ())) if _id_of(item) == steps[1]
             ]
             steps[1] = indexes[-1] if indexes else steps[1]
-        return "".join(f"/{_escape(str(step))}" for step in steps)
+        return "".join(f"/{_escape(str(step))}" for step in _present_steps(data, steps))
     if isinstance(error, InvalidId):
         field = f"{error.what.replace(' ', '_')}_id"
         return f"/{field}" if field in values else "/id"
     culprit = _FIELD_OF_ERROR.get(type(error).__name__)
     return f"/{culprit}" if culprit in values else ""
+
+
+def _present_steps(data: Any, steps: list[str | int]) -> list[str | int]:
+    """Return the longest start of *steps* that leads to a place *data* holds.
+
+    A rule may blame a field the document left out (a default broke it): the
+    pointer then names the object that lacks it, never a place that is not there.
+    """
+    present: list[str | int] = []
+    for step in steps:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            break
+        present.append(step)
+    return present
 
 
 def _id_of(lead: Any) -> Any:
@@ -525,6 +566,7 @@ _COMMANDS: Final[dict[str, type]] = {
 _EVENTS: Final[dict[str, type]] = {
     name: getattr(_events, name) for name in _events.__all__ if name != "Event"
 }
+_COMMAND_CLASSES: Final = frozenset(_COMMANDS.values())
 _TAGS.update({cls: name for name, cls in {**_COMMANDS, **_EVENTS}.items()})
 _TAGS.update({MoveTo: "MoveTo", HostAction: "HostAction"})
 
@@ -577,7 +619,8 @@ def load(kind: type[_T], data: Any) -> _T:
         data = _upgraded(data, required=kind is Workspace)
     if kind in _TAGS and isinstance(data, dict) and data.get("type", _TAGS[kind]) != _TAGS[kind]:
         raise DecodeError("/type", f"expected {_TAGS[kind]!r}, got {_shown(data['type'])}")
-    return cast(_T, _decode_record(kind, data, "", top=True))
+    lenient = kind in _COMMAND_CLASSES  # people write commands by hand: defaults may be left out
+    return cast(_T, _decode_record(kind, data, "", lenient=lenient, top=True))
 
 
 def load_command(data: Any) -> Command:
