@@ -379,6 +379,8 @@ def _check_workspace(workspace: Workspace) -> None:
         )
     reasons = workspace.loss_reasons
     reason_ids = [reason.id for reason in reasons]
+    # Each lead finds its reason by id in one lookup: a scan per lead cost O(leads x reasons).
+    reason_index = {reason_id: index for index, reason_id in enumerate(reason_ids)}
     _check_unique_ids(reason_ids, "loss reason", "loss_reasons")
     _check_unique_names([reason.name for reason in reasons], "loss reason", "loss_reasons")
     revision = require_int(workspace.revision, "revision")
@@ -402,11 +404,11 @@ def _check_workspace(workspace: Workspace) -> None:
     reason_uses = [0] * len(reasons)
     for lead in workspace.leads.values():
         require_type(lead, Lead, "each lead of a workspace")
-        pipeline_index, stage_index = _check_lead(workspace, pipeline_ids, reason_ids, lead)
+        pipeline_index, stage_index = _check_lead(workspace, pipeline_ids, reason_index, lead)
         members[pipeline_index][stage_index].append(lead.id)
         totals[pipeline_index][stage_index] += lead.price
         if lead.loss_reason_id is not None:
-            reason_uses[reason_ids.index(lead.loss_reason_id)] += 1
+            reason_uses[reason_index[lead.loss_reason_id]] += 1
     buckets = tuple(
         tuple(
             (PersistentIndex(values=iter(ids)), total) if ids else EMPTY_BUCKET
@@ -497,7 +499,10 @@ def _check_counter(counter: int, in_use: Iterable[int], what: str, field: str, r
 
 
 def _check_lead(
-    workspace: Workspace, pipeline_ids: tuple[int, ...], reason_ids: list[int], lead: Lead
+    workspace: Workspace,
+    pipeline_ids: tuple[int, ...],
+    reason_ids: Mapping[int, int],
+    lead: Lead,
 ) -> tuple[int, int]:
     if lead.pipeline_id not in pipeline_ids:
         raise InvalidWorkspace(
