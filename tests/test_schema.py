@@ -181,6 +181,11 @@ class TestShippedFiles:
 
 
 class TestDumpsValidate:
+    # EXPENSIVE has no deadline: this test's time goes to jsonschema, which tries each event
+    # against every event definition of the schema's oneOf (about 2 ms an event, up to some
+    # forty events a history). Under Hypothesis' default 200 ms deadline a long history on a
+    # busy machine failed about one run in ten with DeadlineExceeded, although 5,000
+    # histories validate. The deadline measured the validator and the machine, not pipekit.
     @EXPENSIVE
     @given(histories())
     def test_a_workspace_and_the_events_that_made_it(self, history: History) -> None:
