@@ -7,22 +7,32 @@ pipekit's documents. These tests hold the files to what the codec writes and rea
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev environment
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import utils as conjecture_utils
 from hypothesis_jsonschema import _from_schema, from_schema
 
 from pipekit import Workspace
 from pipekit._schema import FILES, render, schemas, write
+from pipekit.bounds import (
+    DELAY_RANGE,
+    ID_RANGE,
+    NEXT_ID_RANGE,
+    PRICE_RANGE,
+    REVISION_RANGE,
+    SAFE_RANGE,
+    Range,
+)
 from pipekit.codec import DecodeError, dump, load, load_command, load_event
 from tests.profiles import COSTLY, EXPENSIVE, MODERATE
 from tests.strategies import pipelines
@@ -84,6 +94,18 @@ def refs(schema: Any) -> Iterator[str]:
         if isinstance(value, dict):
             if "$ref" in value:
                 yield value["$ref"]
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
+def objects_of(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every object of *schema*, at any depth."""
+    pending = [schema]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            yield value
             pending.extend(value.values())
         elif isinstance(value, list):
             pending.extend(value)
@@ -344,3 +366,128 @@ class TestRenameTerminalOutcome:
         for outcome, valid in [("won", True), ("lost", True), ("open", False), ("incoming", False)]:
             document = {"type": "RenameTerminal", "pipeline_id": 1, "outcome": outcome, "name": "x"}
             assert check.is_valid(document) is valid
+
+
+# -- the bounds of numbers: the schemas and the codec agree ------------------------------------
+
+Place: TypeAlias = tuple[str | int, ...]
+BOUND_RANGES: Final = {
+    SAFE_RANGE,
+    ID_RANGE,
+    NEXT_ID_RANGE,
+    PRICE_RANGE,
+    REVISION_RANGE,
+    DELAY_RANGE,
+}
+
+
+def resolved(root: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """*schema*, or the definition its ``$ref`` names."""
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].removeprefix("#/$defs/")]
+    return schema
+
+
+def bounded_places(
+    root: dict[str, Any], schema: dict[str, Any], document: Any, place: Place = ()
+) -> Iterator[tuple[Place, Range]]:
+    """Every integer of *document* the schema bounds, with its place and its range."""
+    schema = resolved(root, schema)
+    if "anyOf" in schema:  # an optional value: the branch that is not null
+        if document is None:
+            return
+        (schema,) = [branch for branch in schema["anyOf"] if branch != {"type": "null"}]
+        schema = resolved(root, schema)
+    if "oneOf" in schema:  # a tagged union: the branch of the document's tag
+        (schema,) = [
+            resolved(root, branch)
+            for branch in schema["oneOf"]
+            if resolved(root, branch)["properties"]["type"]["const"] == document["type"]
+        ]
+    if "minimum" in schema:
+        yield place, Range(schema["minimum"], schema["maximum"])
+    elif isinstance(document, dict) and "properties" in schema:
+        for key, value in document.items():
+            if key in schema["properties"]:
+                yield from bounded_places(root, schema["properties"][key], value, (*place, key))
+    elif isinstance(document, list) and "items" in schema:
+        for index, item in enumerate(document):
+            yield from bounded_places(root, schema["items"], item, (*place, index))
+
+
+def with_value(document: Any, place: Place, value: int) -> Any:
+    changed = copy.deepcopy(document)
+    parent = changed
+    for step in place[:-1]:
+        parent = parent[step]
+    parent[place[-1]] = value
+    return changed
+
+
+def pointer(place: Place) -> str:
+    return "".join(f"/{step}" for step in place)
+
+
+@functools.cache
+def pristine(name: str) -> dict[str, Any]:
+    """The schema file *name*, parsed for the walk alone: ``from_schema`` rewrites what it reads."""
+    schema = json.loads(shipped_text(name))
+    assert isinstance(schema, dict)
+    return schema
+
+
+@st.composite
+def bounded_documents(draw: st.DrawFn) -> tuple[str, Any, Place, Range]:
+    """A valid document of any kind, and one of its integers that a schema bounds."""
+    name, document = draw(
+        st.one_of(
+            histories(max_steps=8).map(lambda history: ("workspace", dump(history.workspace))),
+            commands().map(lambda command: ("command", dump(command))),
+            events(max_steps=8).map(lambda event: ("event", dump(event))),
+        )
+    )
+    schema = pristine(name)
+    places = list(bounded_places(schema, schema, document))
+    assume(places)
+    place, bounds = draw(st.sampled_from(places))
+    return name, document, place, bounds
+
+
+class TestBoundsAgree:
+    """A number at its bound passes the schema and the codec; one past it, neither."""
+
+    def test_the_schemas_state_every_bound_of_pipekit_bounds(self) -> None:
+        stated = set()
+        for name in NAMES:
+            for schema in objects_of(pristine(name)):
+                if "minimum" in schema:
+                    stated.add(Range(schema["minimum"], schema["maximum"]))
+        assert stated == BOUND_RANGES
+
+    @given(bounded_documents(), st.sampled_from(["low", "high"]))
+    def test_a_number_at_its_bound_is_refused_by_neither(
+        self, drawn: tuple[str, Any, Place, Range], end: str
+    ) -> None:
+        name, document, place, bounds = drawn
+        changed = with_value(document, place, getattr(bounds, end))
+        validator(name).validate(changed)
+        try:
+            LOADERS[name](changed)
+        except DecodeError as error:
+            reason = error.reason
+        else:
+            reason = ""
+        # Another rule may refuse it (a stage id above next_stage_id): never the bound.
+        assert "expected an integer from" not in reason
+
+    @given(bounded_documents(), st.sampled_from(["below", "above"]))
+    def test_a_number_past_its_bound_is_refused_by_both(
+        self, drawn: tuple[str, Any, Place, Range], end: str
+    ) -> None:
+        name, document, place, bounds = drawn
+        value = bounds.low - 1 if end == "below" else bounds.high + 1
+        changed = with_value(document, place, value)
+        assert not validator(name).is_valid(changed)
+        with pytest.raises(DecodeError, match=f"from {bounds.low} to {bounds.high}") as caught:
+            LOADERS[name](changed)
+        assert caught.value.path == pointer(place)
