@@ -64,7 +64,7 @@ from pipekit.automation import (
 from pipekit.bounds import SAFE_RANGE, Range, microseconds
 from pipekit.color import Color
 from pipekit.commands import Command
-from pipekit.errors import InvalidId, InvalidPipeline, InvalidWorkspace, PipekitError
+from pipekit.errors import InvalidPipeline, InvalidWorkspace, PipekitError
 from pipekit.events import Event
 from pipekit.lead import Lead, LossReason
 from pipekit.pipeline import Pipeline
@@ -525,9 +525,7 @@ def _pointer(error: Exception, values: dict[str, Any], data: dict[str, Any]) -> 
             ]
             steps[1] = indexes[-1] if indexes else steps[1]
         return "".join(f"/{_escape(str(step))}" for step in _present_steps(data, steps))
-    if isinstance(error, InvalidId):
-        field = f"{error.what.replace(' ', '_')}_id"
-        return f"/{field}" if field in values else "/id"
+    # An id out of range never gets here: the codec reads every id within its bounds.
     culprit = _FIELD_OF_ERROR.get(type(error).__name__)
     return f"/{culprit}" if culprit in values else ""
 
@@ -540,12 +538,11 @@ def _present_steps(data: Any, steps: list[str | int]) -> list[str | int]:
     """
     present: list[str | int] = []
     for step in steps:
-        if isinstance(data, dict) and step in data:
-            data = data[step]
-        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
-            data = data[step]
-        else:
+        in_object = isinstance(data, dict) and step in data
+        in_array = isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data)
+        if not (in_object or in_array):
             break
+        data = data[step]
         present.append(step)
     return present
 
