@@ -34,6 +34,7 @@ from typing import ClassVar, Final, final
 
 from pipekit._checks import require_int, require_type
 from pipekit.applying import Applied, apply
+from pipekit.bounds import MAX_REVISION
 from pipekit.codec import dump, load, load_event
 from pipekit.commands import Command
 from pipekit.errors import PipekitError, RevisionConflict
@@ -56,9 +57,6 @@ CREATE TABLE IF NOT EXISTS pipekit_snapshots (
     document TEXT NOT NULL
 ) WITHOUT ROWID;
 """
-
-_MAX_REVISION: Final = 2**63 - 1
-"""The largest revision a SQLite ``INTEGER`` holds."""
 
 MAX_TIMEOUT: Final = 2_147_483
 """The longest *timeout*, in seconds: SQLite takes it in milliseconds, as a C ``int``."""
@@ -173,10 +171,11 @@ class SQLiteStore:
             return applied
 
     def _append(self, workspace_id: str, applied: Applied) -> None:
-        if applied.workspace.revision > _MAX_REVISION:
+        # A document past the last revision would not load again: refuse to write it.
+        if applied.workspace.revision > MAX_REVISION:
             raise StoreError(
-                f"revision {applied.workspace.revision} is past the last one SQLite holds"
-                f" ({_MAX_REVISION})",
+                f"revision {applied.workspace.revision} is past the last one a workspace holds"
+                f" ({MAX_REVISION})",
                 workspace_id,
             )
         document = json.dumps([dump(event) for event in applied.events])
