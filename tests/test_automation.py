@@ -28,13 +28,14 @@ from pipekit import (
     Trigger,
 )
 from pipekit.automation import MAX_PARAMS_DEPTH, FrozenList, FrozenMapping, freeze_json
+from pipekit.bounds import MAX_SAFE_INTEGER
 from tests.profiles import COSTLY, MODERATE
 
 # Any JSON object pipekit holds: finite numbers, strings, nested arrays and objects.
 _SCALARS = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(),
+    st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=8),
 )
@@ -156,6 +157,17 @@ class TestFrozenParams:
     def test_a_non_json_value_is_a_type_error(self, value: object) -> None:
         with pytest.raises(TypeError, match="params"):
             freeze_json({"value": value})
+
+    @pytest.mark.parametrize("value", [2**53, -(2**53), 10**4300 - 1, [1, {"n": 2**64}]], ids=str)
+    def test_an_integer_a_json_reader_cannot_hold_is_a_value_error(self, value: object) -> None:
+        # A host's JSON library, like JavaScript's, reads larger integers inexactly, and
+        # Python's json refuses to write one of more than 4,300 digits.
+        with pytest.raises(ValueError, match=r"params hold the integer .* outside"):
+            freeze_json({"value": value})
+
+    def test_the_safe_integers_at_either_end_are_kept(self) -> None:
+        edges = {"low": -(2**53 - 1), "high": 2**53 - 1}
+        assert freeze_json(edges) == edges
 
     def test_a_non_str_key_at_the_top_is_a_type_error(self) -> None:
         with pytest.raises(TypeError, match="keys must be strings"):

@@ -86,7 +86,7 @@ from pipekit import (
     default_pipeline,
     new_workspace,
 )
-from pipekit.bounds import MAX_DELAY, MAX_ID, SAFE_RANGE, Range
+from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_SAFE_INTEGER, SAFE_RANGE, Range
 from pipekit.codec import dump, load, load_command, load_event
 from tests.profiles import COSTLY, MODERATE
 from tests.strategies import color_texts, colors, names, pipelines
@@ -168,7 +168,7 @@ def leads() -> st.SearchStrategy[Lead]:
 _PARAM_SCALARS: Final = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(),
+    st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=8),
 )
@@ -1761,6 +1761,11 @@ class TestAutomations:
                 {"type": "HostAction", "kind": "x", "params": {1: "a"}},
                 "/action/params",
                 "keys must be strings",
+            ),
+            (
+                {"type": "HostAction", "kind": "x", "params": {"n": [0, 10**4300 - 1]}},
+                "/action/params/n/1",
+                "expected an integer from -9007199254740991 to 9007199254740991, got an integer",
             ),
             ({"type": "MoveTo", "stage_id": 144, "kind": "x"}, "/action/kind", "unknown field"),
         ],

@@ -27,8 +27,8 @@ from typing import Any, Final, TypeAlias, final, overload
 
 import attrs
 
-from pipekit._checks import require_type
-from pipekit.bounds import DELAY_RANGE, Delay, Id, Price, microseconds
+from pipekit._checks import int_text, require_type
+from pipekit.bounds import DELAY_RANGE, SAFE_RANGE, Delay, Id, Price, microseconds
 from pipekit.errors import InvalidDelay, InvalidPriceRange, InvalidTarget
 from pipekit.lead import check_aware, check_price, positive_id
 from pipekit.names import clean_name
@@ -178,9 +178,10 @@ class FrozenMapping(Mapping[str, Any]):
 def freeze_json(value: Mapping[str, Any]) -> FrozenMapping:
     """Return *value*, a JSON object, deep-frozen; anything that is not JSON raises TypeError.
 
-    JSON here means: ``None``, ``bool``, ``int``, finite ``float``, ``str``; lists
-    and tuples of JSON values; mappings with ``str`` keys and JSON values; at most
-    :data:`MAX_PARAMS_DEPTH` levels deep. NaN and the infinities are not JSON
+    JSON here means: ``None``, ``bool``, ``int`` within
+    :data:`~pipekit.bounds.SAFE_RANGE` (a larger one raises ``ValueError``), finite
+    ``float``, ``str``; lists and tuples of JSON values; mappings with ``str`` keys and
+    JSON values; at most :data:`MAX_PARAMS_DEPTH` levels deep. NaN and the infinities are not JSON
     (RFC 8259) and are refused, as are sets, bytes, datetimes and other keys.
     """
     if isinstance(value, FrozenMapping):
@@ -191,7 +192,14 @@ def freeze_json(value: Mapping[str, Any]) -> FrozenMapping:
 
 
 def _frozen(value: Any, depth: int) -> Any:
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        if value not in SAFE_RANGE:
+            raise ValueError(
+                f"params hold the integer {int_text(value)}, outside what JSON readers hold"
+                f" exactly ({SAFE_RANGE.low} to {SAFE_RANGE.high})"
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):

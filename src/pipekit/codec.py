@@ -169,6 +169,10 @@ def _bounded_int(bounds: Range) -> Decoder:
     return decode
 
 
+_decode_safe_int: Final = _bounded_int(SAFE_RANGE)
+"""Any integer of a document that no narrower bound holds: a position, a number in params."""
+
+
 def _decode_str(data: Any, path: str) -> str:
     if not isinstance(data, str):
         raise DecodeError(path, f"expected a string, got {_describe(data)}")
@@ -238,8 +242,10 @@ def _encode_json(value: Any) -> Any:
 
 def _decode_json(data: Any, path: str, depth: int) -> Any:
     """Return *data*, any JSON value at most *depth* levels below the limit, checked."""
-    if data is None or isinstance(data, bool | int | str):
+    if data is None or isinstance(data, bool | str):
         return data
+    if isinstance(data, int):
+        return _decode_safe_int(data, path)
     if isinstance(data, float):
         if not math.isfinite(data):
             raise DecodeError(path, f"expected a finite number, got {data!r}")
@@ -329,7 +335,7 @@ def _same(value: Any) -> Any:
 
 
 _SCALARS: Final[dict[Any, tuple[Encoder, Decoder]]] = {
-    int: (_same, _bounded_int(SAFE_RANGE)),
+    int: (_same, _decode_safe_int),
     str: (_same, _decode_str),
     bool: (_same, _decode_bool),
     datetime: (datetime.isoformat, _decode_time),
