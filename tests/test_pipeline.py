@@ -340,9 +340,9 @@ class TestStageLookup:
         assert info.value.stage_id == stage_id
 
     def test_index_of_an_unknown_id_raises_unknown_stage(self) -> None:
-        with pytest.raises(UnknownStage, match="no stage has id 999") as info:
+        with pytest.raises(UnknownStage, match=r"^no stage has id 999 in pipeline 3$") as info:
             sales().index_of(999)
-        assert info.value.stage_id == 999
+        assert (info.value.stage_id, info.value.pipeline_id) == (999, 3)
 
     def test_unknown_stage_is_a_lookup_error(self) -> None:
         with pytest.raises(LookupError):

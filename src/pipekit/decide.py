@@ -69,7 +69,6 @@ from pipekit.errors import (
     RuleViolation,
     StageLocked,
     UnknownScheduledAction,
-    UnknownStage,
 )
 from pipekit.events import (
     ActionCancelled,
@@ -141,14 +140,7 @@ def decide(workspace: Workspace, command: Command, *, at: datetime) -> tuple[Eve
     decider = _DECIDERS.get(type(command))
     if decider is None:
         raise TypeError(f"not a pipekit command: {type(command).__name__}")
-    try:
-        return decider(workspace, command, workspace.revision + 1, at)  # type: ignore[no-any-return]
-    except UnknownStage as error:
-        # The pipeline functions know no pipeline id: name the one the command named.
-        pipeline_id = getattr(command, "pipeline_id", None)
-        if error.pipeline_id is None and isinstance(pipeline_id, int):
-            raise UnknownStage(error.stage_id, pipeline_id) from None
-        raise
+    return decider(workspace, command, workspace.revision + 1, at)  # type: ignore[no-any-return]
 
 
 # -- stages -------------------------------------------------------------------------
@@ -401,7 +393,7 @@ def _entry_stage(pipeline: Pipeline, stage_id: int | None, *, incoming: bool) ->
 
 
 def _open_target(pipeline: Pipeline, stage_id: int) -> Stage:
-    stage = _stage_of(pipeline, stage_id)
+    stage = pipeline.stage(stage_id)
     if stage.kind is not StageKind.OPEN:
         raise InvalidTarget(
             pipeline.id, stage.id, f"the {stage.kind.label} stage is not an open stage"
@@ -409,17 +401,10 @@ def _open_target(pipeline: Pipeline, stage_id: int) -> Stage:
     return stage
 
 
-def _stage_of(pipeline: Pipeline, stage_id: int) -> Stage:
-    try:
-        return pipeline.stage(stage_id)
-    except LookupError as error:
-        raise type(error)(stage_id, pipeline.id) from None
-
-
 def _move_lead(workspace: Workspace, command: MoveLead, revision: int, at: datetime) -> Any:
     lead = workspace.lead(command.lead_id)
     pipeline_id = lead.pipeline_id if command.pipeline_id is None else command.pipeline_id
-    target = _stage_of(workspace.pipeline(pipeline_id), command.stage_id)
+    target = workspace.pipeline(pipeline_id).stage(command.stage_id)
     _check_not_incoming(workspace, lead)
     if target.kind is StageKind.INCOMING:
         raise StageLocked(

@@ -144,7 +144,7 @@ class Pipeline:
         try:
             return self._ids.index(stage_id)
         except ValueError:
-            raise UnknownStage(stage_id) from None
+            raise UnknownStage(stage_id, self.id) from None
 
     def _clash(self, key: str) -> int | None:
         """Return the index of the stage whose name key is *key*, or ``None``."""

@@ -316,11 +316,7 @@ class Workspace:
     def _bucket(self, pipeline_id: int, stage_id: int) -> Bucket:
         """Return the ids of the leads in a stage and their summed price."""
         index = self.pipeline_index(pipeline_id)
-        try:
-            stage_index = self.pipelines[index].index_of(stage_id)
-        except UnknownStage:
-            raise UnknownStage(stage_id, pipeline_id) from None
-        return self._buckets[index][stage_index]
+        return self._buckets[index][self.pipelines[index].index_of(stage_id)]
 
     def automation(self, automation_id: int) -> Automation:
         """Return the automation *automation_id*, or raise :class:`~pipekit.UnknownAutomation`."""
