@@ -22,7 +22,7 @@ from pipekit import (
     Workspace,
     new_workspace,
 )
-from pipekit._board import MIN_WIDTH, _cells, render_board
+from pipekit.cli._board import MIN_WIDTH, _cells, render_board
 from tests.apply_helpers import INITIAL, NEGOTIATION, OFFER, run
 from tests.profiles import COSTLY
 from tests.workspace_strategies import workspaces

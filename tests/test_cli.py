@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
+import re
 import runpy
 import signal
 import stat
@@ -38,10 +40,10 @@ from pipekit import (
     new_workspace,
     plan,
 )
-from pipekit._board import describe_action, describe_automation, describe_delay, render_board
-from pipekit._demo import demo
-from pipekit._desired import desired_pipeline
-from pipekit.cli import main
+from pipekit.cli import _main, main
+from pipekit.cli._board import describe_action, describe_automation, describe_delay, render_board
+from pipekit.cli._demo import demo
+from pipekit.cli._desired import desired_pipeline
 from pipekit.codec import dump, load
 from pipekit.kommo import from_kommo
 
@@ -814,7 +816,7 @@ class TestInterruptedWrites:
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
             self.ctrl_c()
         finally:
-            cli._INTERRUPTS.release()
+            _main._INTERRUPTS.release()
         assert capsys.readouterr().out.startswith(f"applied 1 command to {sales}")
 
     def test_as_the_program_a_run_that_writes_nothing_keeps_ctrl_c(
@@ -1304,6 +1306,58 @@ class TestPythonDashM:
             runpy.run_module("pipekit", run_name="__main__")
         assert info.value.code == 0
         assert capsys.readouterr().out == demo(color=False, width=WIDTH)
+
+
+class TestTopLayer:
+    """The command line is pipekit's top layer: it uses the library, never the other way."""
+
+    SOURCE: Final = Path(__file__).parent.parent / "src" / "pipekit"
+    PRIVATE: Final = re.compile(r"\bpipekit(\.\w+)*\._")
+
+    @staticmethod
+    def imported(path: Path) -> set[str]:
+        """Return every module *path* imports, under ``TYPE_CHECKING`` too, absolute."""
+        package = ".".join(("pipekit", *path.relative_to(TestTopLayer.SOURCE).parent.parts))
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                module = ".".join(part for part in (base, node.module) if part)
+                names.add(module)
+                names.update(f"{module}.{alias.name}" for alias in node.names)
+        return names
+
+    def test_nothing_else_in_pipekit_imports_it(self) -> None:
+        upward = {
+            str(path.relative_to(self.SOURCE)): sorted(
+                name
+                for name in self.imported(path)
+                if name == "pipekit.cli" or name.startswith("pipekit.cli.")
+            )
+            for path in self.SOURCE.rglob("*.py")
+            if "cli" not in path.relative_to(self.SOURCE).parts
+        }
+        assert {path: names for path, names in upward.items() if names} == {
+            "__main__.py": ["pipekit.cli", "pipekit.cli.main"]
+        }
+
+    def test_offers_main_alone(self) -> None:
+        assert cli.__all__ == ["main"]
+        assert cli.main is main
+
+    @pytest.mark.parametrize("words", [(), *((command,) for command in SUBCOMMANDS)])
+    def test_no_help_points_at_a_private_module(
+        self, capsys: pytest.CaptureFixture[str], words: tuple[str, ...]
+    ) -> None:
+        assert main([*words, "--help"]) == 0
+        assert not self.PRIVATE.search(capsys.readouterr().out)
+
+    def test_neither_does_the_docstring(self) -> None:
+        assert cli.__doc__ is not None
+        assert "docs/toml-plan.md" in cli.__doc__
+        assert not self.PRIVATE.search(cli.__doc__)
 
 
 # -- the real console script, in a subprocess ---------------------------------------------------

@@ -10,8 +10,8 @@ from typing import Final
 import pytest
 
 from pipekit import CreateLead, MoveLead
-from pipekit._board import _cells
-from pipekit._demo import _LATER, _START, _Tour, demo
+from pipekit.cli._board import _cells
+from pipekit.cli._demo import _LATER, _START, _Tour, demo
 
 GOLDEN: Final = Path(__file__).parent / "data" / "demo.txt"
 ESCAPE: Final = re.compile(r"\x1b\[[0-9;]*m")
@@ -19,7 +19,7 @@ ESCAPE: Final = re.compile(r"\x1b\[[0-9;]*m")
 
 class TestText:
     def test_is_the_golden_text(self) -> None:
-        # To accept a deliberate change: python -c "from pipekit._demo import demo;
+        # To accept a deliberate change: python -c "from pipekit.cli._demo import demo;
         # print(demo(color=False, width=100), end='')" > tests/data/demo.txt, then read it.
         assert demo(color=False, width=100) == GOLDEN.read_text(encoding="utf-8")
 

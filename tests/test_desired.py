@@ -19,14 +19,14 @@ from pipekit import (
     Stage,
     StageKind,
     Workspace,
-    _desired,
     add_stage,
     apply,
     default_pipeline,
     delete_stage,
     plan,
 )
-from pipekit._desired import DesiredError, desired_pipeline
+from pipekit.cli import _desired
+from pipekit.cli._desired import DesiredError, desired_pipeline
 from pipekit.names import name_key
 from tests.profiles import COSTLY
 from tests.strategies import colors, names, pipelines

@@ -5,7 +5,7 @@ automation scene jumps ahead once, to when its move is due), so the text is the
 same on every run and every machine; nothing is read or written. Each
 step is a heading, then each command as the Python that builds it (``> ...``), the
 names of the events it produced and what happened; boards come from
-:func:`~pipekit._board.render_board`.
+:func:`~pipekit.cli._board.render_board`.
 
 >>> text = demo(color=False, width=100)
 >>> print(text.splitlines()[0])
@@ -23,9 +23,9 @@ from typing import Final
 
 import attrs
 
-from pipekit._board import MIN_WIDTH, describe_action, describe_automation, render_board
 from pipekit.applying import Applied, apply
 from pipekit.automation import HostAction, MoveTo, Trigger
+from pipekit.cli._board import MIN_WIDTH, describe_action, describe_automation, render_board
 from pipekit.commands import (
     AcceptLead,
     AddAutomation,
@@ -72,7 +72,7 @@ def demo(*, color: bool, width: int) -> str:
     """Return the text of the tour, ending with a newline.
 
     Boards are drawn with *width* and *color*, and prose is wrapped to *width*
-    (at least :data:`~pipekit._board.MIN_WIDTH`); a command line is kept whole,
+    (at least :data:`~pipekit.cli._board.MIN_WIDTH`); a command line is kept whole,
     wider or not, so that it can be copied. With *color*, the headings are bold
     too, and the coloured text with its escapes stripped is the plain text. Every
     call with the same arguments returns the same text.

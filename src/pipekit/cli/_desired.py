@@ -61,7 +61,7 @@ any stage is read, so a long file costs no more than reading it.
 >>> desired_pipeline(current, text.replace("Demo", "Paid"))
 Traceback (most recent call last):
     ...
-pipekit._desired.DesiredError: line 11: stage 3 'Paid' clashes with the won stage 'Paid' \
+pipekit.cli._desired.DesiredError: line 11: stage 3 'Paid' clashes with the won stage 'Paid' \
 (names are compared ignoring case and Unicode compatibility forms)
 """
 
