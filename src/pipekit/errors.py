@@ -25,7 +25,7 @@ from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_PRICE, microseconds
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from pipekit.stage import StageKind
+    from pipekit.kind import StageKind
 
 __all__ = [
     "AutomationLimitReached",

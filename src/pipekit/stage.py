@@ -7,8 +7,7 @@ Stage(id=7, name='Demo', color=Color('#99ccff'), kind=StageKind.OPEN)
 
 from __future__ import annotations
 
-import enum
-from typing import Annotated, Final, TypeAlias, final
+from typing import final
 
 import attrs
 
@@ -16,44 +15,10 @@ from pipekit._checks import require_int, require_type
 from pipekit.bounds import ID_RANGE, Id
 from pipekit.color import Color, to_color
 from pipekit.errors import InvalidOutcome, InvalidStageId
+from pipekit.kind import OUTCOMES, Outcome, StageKind
 from pipekit.names import clean_name
 
 __all__ = ["OUTCOMES", "Outcome", "Stage", "StageKind", "check_outcome"]
-
-
-@final
-class StageKind(enum.Enum):
-    """What a stage is for, which decides what may be done with it.
-
-    ``INCOMING`` is the optional first stage where requests wait to be accepted
-    or declined; ``OPEN`` stages are the ones people shape freely; ``WON`` and
-    ``LOST`` are the two closing stages that end every pipeline.
-    """
-
-    INCOMING = "incoming"
-    OPEN = "open"
-    WON = "won"
-    LOST = "lost"
-
-    @property
-    def label(self) -> str:
-        """The kind as a person reads it in a message: ``"incoming leads"``, ``"won"``..."""
-        return "incoming leads" if self is StageKind.INCOMING else self.value
-
-    @property
-    def is_system(self) -> bool:
-        """Whether the stage is a system stage (incoming leads, won or lost)."""
-        return self is not StageKind.OPEN
-
-    def __repr__(self) -> str:
-        return f"StageKind.{self.name}"
-
-
-OUTCOMES: Final = (StageKind.WON, StageKind.LOST)
-"""The kinds a lead closes with: the two terminal stages (R5)."""
-
-Outcome: TypeAlias = Annotated[StageKind, OUTCOMES]
-"""A :class:`StageKind` that is one of :data:`OUTCOMES`; the JSON Schemas allow those alone."""
 
 
 def check_outcome(value: StageKind) -> StageKind:
