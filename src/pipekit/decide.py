@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import attrs
 
@@ -128,7 +128,10 @@ from pipekit.workspace import (
 
 __all__ = ["decide"]
 
-_NONE: Final[tuple[Event, ...]] = ()
+Decision: TypeAlias = tuple[Event, ...]
+"""What deciding a command gives: its events, in order; none for a command that changes nothing."""
+
+_NONE: Final[Decision] = ()
 
 
 def decide(workspace: Workspace, command: Command, *, at: datetime) -> tuple[Event, ...]:
@@ -140,13 +143,13 @@ def decide(workspace: Workspace, command: Command, *, at: datetime) -> tuple[Eve
     decider = _DECIDERS.get(type(command))
     if decider is None:
         raise TypeError(f"not a pipekit command: {type(command).__name__}")
-    return decider(workspace, command, workspace.revision + 1, at)  # type: ignore[no-any-return]
+    return decider(workspace, command, workspace.revision + 1, at)
 
 
 # -- stages -------------------------------------------------------------------------
 
 
-def _add_stage(workspace: Workspace, command: AddStage, revision: int, at: datetime) -> Any:
+def _add_stage(workspace: Workspace, command: AddStage, revision: int, at: datetime) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     stage_id = pipeline.next_stage_id if command.stage_id is None else command.stage_id
     added = add_stage(
@@ -161,7 +164,9 @@ def _add_stage(workspace: Workspace, command: AddStage, revision: int, at: datet
     return (StageAdded(revision, at, pipeline.id, added.stages[index], position),)
 
 
-def _rename_stage(workspace: Workspace, command: RenameStage, revision: int, at: datetime) -> Any:
+def _rename_stage(
+    workspace: Workspace, command: RenameStage, revision: int, at: datetime
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     renamed = rename_stage(pipeline, command.stage_id, command.name)
     return _renamed(pipeline, renamed, command.stage_id, revision, at)
@@ -169,7 +174,7 @@ def _rename_stage(workspace: Workspace, command: RenameStage, revision: int, at:
 
 def _rename_terminal(
     workspace: Workspace, command: RenameTerminal, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     renamed = rename_terminal(pipeline, command.outcome, command.name)
     stage_id = pipeline.won.id if command.outcome is StageKind.WON else pipeline.lost.id
@@ -184,7 +189,9 @@ def _renamed(
     return (StageRenamed(revision, at, pipeline.id, stage_id, renamed.stage(stage_id).name),)
 
 
-def _recolor_stage(workspace: Workspace, command: RecolorStage, revision: int, at: datetime) -> Any:
+def _recolor_stage(
+    workspace: Workspace, command: RecolorStage, revision: int, at: datetime
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     recolored = recolor_stage(pipeline, command.stage_id, command.color)
     if recolored.stages == pipeline.stages:
@@ -193,7 +200,7 @@ def _recolor_stage(workspace: Workspace, command: RecolorStage, revision: int, a
     return (StageRecolored(revision, at, pipeline.id, command.stage_id, color),)
 
 
-def _move_stage(workspace: Workspace, command: MoveStage, revision: int, at: datetime) -> Any:
+def _move_stage(workspace: Workspace, command: MoveStage, revision: int, at: datetime) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     moved = move_stage(pipeline, command.stage_id, command.position)
     if moved.stages == pipeline.stages:
@@ -201,7 +208,9 @@ def _move_stage(workspace: Workspace, command: MoveStage, revision: int, at: dat
     return (StageMoved(revision, at, pipeline.id, command.stage_id, command.position),)
 
 
-def _delete_stage(workspace: Workspace, command: DeleteStage, revision: int, at: datetime) -> Any:
+def _delete_stage(
+    workspace: Workspace, command: DeleteStage, revision: int, at: datetime
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     remaining = delete_stage(pipeline, command.stage_id)
     target = _relocation_target(pipeline, remaining, command)
@@ -270,7 +279,7 @@ def _relocation_target(pipeline: Pipeline, remaining: Pipeline, command: DeleteS
 
 def _enable_incoming(
     workspace: Workspace, command: EnableIncoming, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     enabled = enable_incoming(pipeline, name=command.name, color=command.color)
     if enabled is pipeline:
@@ -282,7 +291,7 @@ def _enable_incoming(
 
 def _disable_incoming(
     workspace: Workspace, command: DisableIncoming, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     incoming = pipeline.incoming
     if incoming is None:
@@ -299,7 +308,7 @@ def _disable_incoming(
 
 def _create_pipeline(
     workspace: Workspace, command: CreatePipeline, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     require_type(command.incoming, bool, "incoming")
     check_room(workspace)
     name = check_pipeline_name(workspace, command.name)
@@ -312,7 +321,7 @@ def _create_pipeline(
 
 def _rename_pipeline(
     workspace: Workspace, command: RenamePipeline, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     name = check_pipeline_name(workspace, command.name, pipeline.id)
     if name == pipeline.name:
@@ -320,7 +329,9 @@ def _rename_pipeline(
     return (PipelineRenamed(revision, at, pipeline.id, name),)
 
 
-def _move_pipeline(workspace: Workspace, command: MovePipeline, revision: int, at: datetime) -> Any:
+def _move_pipeline(
+    workspace: Workspace, command: MovePipeline, revision: int, at: datetime
+) -> Decision:
     index = workspace.pipeline_index(command.pipeline_id)
     if check_pipeline_position(workspace, command.position) == index:
         return _NONE
@@ -329,7 +340,7 @@ def _move_pipeline(workspace: Workspace, command: MovePipeline, revision: int, a
 
 def _set_main_pipeline(
     workspace: Workspace, command: SetMainPipeline, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     workspace.pipeline_index(command.pipeline_id)
     if command.pipeline_id == workspace.main_pipeline_id:
         return _NONE
@@ -338,7 +349,7 @@ def _set_main_pipeline(
 
 def _delete_pipeline(
     workspace: Workspace, command: DeletePipeline, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     # Whether it may go (last, main, not empty: W3) is the fact's to check, in evolve.
     workspace.pipeline_index(command.pipeline_id)
     pipeline_id = command.pipeline_id
@@ -357,7 +368,9 @@ def _delete_pipeline(
 # -- leads --------------------------------------------------------------------------
 
 
-def _create_lead(workspace: Workspace, command: CreateLead, revision: int, at: datetime) -> Any:
+def _create_lead(
+    workspace: Workspace, command: CreateLead, revision: int, at: datetime
+) -> Decision:
     require_type(command.incoming, bool, "incoming")
     name = clean_name(command.name)
     price = check_price(command.price)
@@ -401,7 +414,7 @@ def _open_target(pipeline: Pipeline, stage_id: int) -> Stage:
     return stage
 
 
-def _move_lead(workspace: Workspace, command: MoveLead, revision: int, at: datetime) -> Any:
+def _move_lead(workspace: Workspace, command: MoveLead, revision: int, at: datetime) -> Decision:
     lead = workspace.lead(command.lead_id)
     pipeline_id = lead.pipeline_id if command.pipeline_id is None else command.pipeline_id
     target = workspace.pipeline(pipeline_id).stage(command.stage_id)
@@ -437,7 +450,7 @@ def _check_not_incoming(workspace: Workspace, lead: Lead) -> None:
         )
 
 
-def _win_lead(workspace: Workspace, command: WinLead, revision: int, at: datetime) -> Any:
+def _win_lead(workspace: Workspace, command: WinLead, revision: int, at: datetime) -> Decision:
     lead = workspace.lead(command.lead_id)
     _check_not_incoming(workspace, lead)
     won = workspace.pipeline(lead.pipeline_id).won.id
@@ -448,7 +461,7 @@ def _win_lead(workspace: Workspace, command: WinLead, revision: int, at: datetim
     return (moved, *_after_move(workspace, lead, (pipeline_id, won), revision, at))
 
 
-def _lose_lead(workspace: Workspace, command: LoseLead, revision: int, at: datetime) -> Any:
+def _lose_lead(workspace: Workspace, command: LoseLead, revision: int, at: datetime) -> Decision:
     lead = workspace.lead(command.lead_id)
     _check_not_incoming(workspace, lead)
     reason_id = command.loss_reason_id
@@ -475,7 +488,9 @@ def _incoming_lead(workspace: Workspace, lead_id: int) -> tuple[Lead, Pipeline]:
     return lead, pipeline
 
 
-def _accept_lead(workspace: Workspace, command: AcceptLead, revision: int, at: datetime) -> Any:
+def _accept_lead(
+    workspace: Workspace, command: AcceptLead, revision: int, at: datetime
+) -> Decision:
     lead, pipeline = _incoming_lead(workspace, command.lead_id)
     if command.stage_id is None:
         target = pipeline.open_stages[0]
@@ -485,12 +500,16 @@ def _accept_lead(workspace: Workspace, command: AcceptLead, revision: int, at: d
     return (accepted, *_after_move(workspace, lead, (pipeline.id, target.id), revision, at))
 
 
-def _decline_lead(workspace: Workspace, command: DeclineLead, revision: int, at: datetime) -> Any:
+def _decline_lead(
+    workspace: Workspace, command: DeclineLead, revision: int, at: datetime
+) -> Decision:
     lead, _pipeline = _incoming_lead(workspace, command.lead_id)
     return (*_letting_lead_go(workspace, lead, revision, at), LeadDeclined(revision, at, lead))
 
 
-def _delete_lead(workspace: Workspace, command: DeleteLead, revision: int, at: datetime) -> Any:
+def _delete_lead(
+    workspace: Workspace, command: DeleteLead, revision: int, at: datetime
+) -> Decision:
     lead = workspace.lead(command.lead_id)
     return (*_letting_lead_go(workspace, lead, revision, at), LeadDeleted(revision, at, lead))
 
@@ -505,7 +524,9 @@ def _letting_lead_go(workspace: Workspace, lead: Lead, revision: int, at: dateti
 # -- loss reasons -------------------------------------------------------------------
 
 
-def _add_reason(workspace: Workspace, command: AddLossReason, revision: int, at: datetime) -> Any:
+def _add_reason(
+    workspace: Workspace, command: AddLossReason, revision: int, at: datetime
+) -> Decision:
     name = check_reason_name(workspace, command.name)
     if command.reason_id is None:
         reason_id = workspace.next_loss_reason_id
@@ -516,7 +537,7 @@ def _add_reason(workspace: Workspace, command: AddLossReason, revision: int, at:
 
 def _rename_reason(
     workspace: Workspace, command: RenameLossReason, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     reason = workspace.loss_reason(command.reason_id)
     name = check_reason_name(workspace, command.name, reason.id)
     if name == reason.name:
@@ -526,7 +547,7 @@ def _rename_reason(
 
 def _delete_reason(
     workspace: Workspace, command: DeleteLossReason, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     # Whether a lead still gives it (W5) is the fact's to check, in evolve.
     workspace.loss_reason_index(command.reason_id)
     return (LossReasonDeleted(revision, at, command.reason_id),)
@@ -537,7 +558,7 @@ def _delete_reason(
 
 def _add_automation(
     workspace: Workspace, command: AddAutomation, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     pipeline = workspace.pipeline(command.pipeline_id)
     check_automation_room(workspace, pipeline.id)
     if command.automation_id is None:
@@ -560,7 +581,7 @@ def _add_automation(
 
 def _update_automation(
     workspace: Workspace, command: UpdateAutomation, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     old = workspace.automation(command.automation_id)
     new = Automation(
         old.id,
@@ -584,7 +605,7 @@ def _update_automation(
 
 def _enable_automation(
     workspace: Workspace, command: EnableAutomation, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     automation = workspace.automation(command.automation_id)
     if automation.enabled:
         return _NONE
@@ -593,7 +614,7 @@ def _enable_automation(
 
 def _disable_automation(
     workspace: Workspace, command: DisableAutomation, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     automation = workspace.automation(command.automation_id)
     if not automation.enabled:
         return _NONE
@@ -603,7 +624,7 @@ def _disable_automation(
 
 def _remove_automation(
     workspace: Workspace, command: RemoveAutomation, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     automation = workspace.automation(command.automation_id)
     let_go = _letting_automation_go(workspace, automation, revision, at)
     return (*let_go, AutomationRemoved(revision, at, automation.id))
@@ -621,7 +642,7 @@ def _letting_automation_go(
 # -- scheduled actions --------------------------------------------------------------
 
 
-def _run_due(workspace: Workspace, command: RunDue, revision: int, at: datetime) -> Any:
+def _run_due(workspace: Workspace, command: RunDue, revision: int, at: datetime) -> Decision:
     # Each step is folded in at once, so that the next look at what is due sees
     # what the step scheduled, cancelled or moved.
     bound = time_key(at)
@@ -703,18 +724,22 @@ def _handed_over(workspace: Workspace, scheduled_id: int) -> Scheduled:
 
 def _complete_action(
     workspace: Workspace, command: CompleteAction, revision: int, at: datetime
-) -> Any:
+) -> Decision:
     item = _handed_over(workspace, command.scheduled_id)
     return (ActionCompleted(revision, at, item.id),)
 
 
-def _fail_action(workspace: Workspace, command: FailAction, revision: int, at: datetime) -> Any:
+def _fail_action(
+    workspace: Workspace, command: FailAction, revision: int, at: datetime
+) -> Decision:
     reason = check_failure_reason(command.reason)
     item = _handed_over(workspace, command.scheduled_id)
     return (ActionFailed(revision, at, item.id, reason),)
 
 
-_DECIDERS: Final[dict[type[Any], Callable[[Workspace, Any, int, datetime], Any]]] = {
+# Each decider takes its own command class: the table holds them under the loosest
+# argument type, and decide() looks a command's one up by its exact class.
+_DECIDERS: Final[dict[type[Command], Callable[[Workspace, Any, int, datetime], Decision]]] = {
     AddStage: _add_stage,
     RenameStage: _rename_stage,
     RecolorStage: _recolor_stage,
