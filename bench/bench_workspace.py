@@ -47,7 +47,7 @@ from typing import Final, Protocol, TypedDict
 import attrs
 
 from pipekit import Lead, LeadMoved, MoveLead, Pipeline, Workspace, apply, default_pipeline
-from pipekit._index import PersistentIndex
+from pipekit._containers import PersistentIndex
 
 GOAL_SIZE: Final = 1_000_000
 """The workspace size issue 3 states its goals at."""

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from pipekit._ids import IdTrie
+from pipekit._containers import IdTrie
 from tests.profiles import machine_runs
 
 

@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from pipekit._index import PersistentIndex
+from pipekit._containers import PersistentIndex
 from tests.profiles import COSTLY, MODERATE, machine_runs
 
 

@@ -16,9 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from pipekit import HostAction, MoveTo, Scheduled, _tree
+from pipekit import HostAction, MoveTo, Scheduled
+from pipekit._containers import tree as _tree
+from pipekit._containers.tree import Node
 from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
-from pipekit._tree import Node
 from tests.profiles import machine_runs, scaled
 
 START = datetime(2026, 12, 1, tzinfo=UTC)

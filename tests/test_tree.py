@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from pipekit import HostAction, Scheduled, _tree
-from pipekit._tree import Key, Node, Tree
+from pipekit import HostAction, Scheduled
+from pipekit._containers import tree as _tree
+from pipekit._containers.tree import Key, Node, Tree
 from tests.profiles import machine_runs
 
 START = datetime(2026, 12, 1, tzinfo=UTC)

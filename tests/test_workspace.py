@@ -47,7 +47,7 @@ from pipekit import (
     default_pipeline,
     new_workspace,
 )
-from pipekit._index import PersistentIndex
+from pipekit._containers import PersistentIndex
 from tests.profiles import EXPENSIVE, MODERATE
 from tests.strategies import pipelines as grown_pipelines
 

@@ -3,9 +3,9 @@
 A workspace may hold a million scheduled actions, so adding or removing one must
 not copy them all, and finding what is due must not scan them all.
 :class:`Schedule` keeps the items waiting to be carried out or handed over in a
-:class:`~pipekit._tree.Tree` ordered by (due time, id), the items handed over in
-another, the items of each lead in a :class:`~pipekit._index.PersistentIndex`,
-and every item by id in an :class:`~pipekit._ids.IdTrie`; in a tree and by id,
+:class:`~pipekit._containers.Tree` ordered by (due time, id), the items handed over
+in another, the items of each lead in a :class:`~pipekit._containers.PersistentIndex`,
+and every item by id in an :class:`~pipekit._containers.IdTrie`; in a tree and by id,
 the next id costs one small copy. Each node of a tree names the automations of
 the items below it, so an automation's items are found without a map of their
 own. Each change copies
@@ -22,9 +22,7 @@ from heapq import merge
 from operator import attrgetter
 from typing import Any, Final, TypeAlias, final
 
-from pipekit._ids import IdTrie
-from pipekit._index import PersistentIndex
-from pipekit._tree import Key, Tree
+from pipekit._containers import IdTrie, Key, PersistentIndex, Tree
 from pipekit.automation import Scheduled, trusted_scheduled
 
 __all__ = ["EMPTY_SCHEDULE", "Schedule", "time_key"]

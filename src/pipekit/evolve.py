@@ -17,7 +17,7 @@ from typing import Any, Final
 import attrs
 
 from pipekit._checks import require_type
-from pipekit._index import PersistentIndex
+from pipekit._containers import PersistentIndex
 from pipekit._schedule import Schedule
 from pipekit.automation import HostAction, Scheduled
 from pipekit.editing import (

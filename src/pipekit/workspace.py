@@ -23,7 +23,7 @@ from typing import Final, TypeAlias, final
 import attrs
 
 from pipekit._checks import int_text, require_int, require_type
-from pipekit._index import PersistentIndex
+from pipekit._containers import PersistentIndex
 from pipekit._schedule import EMPTY_SCHEDULE, Schedule
 from pipekit.automation import MAX_AUTOMATIONS, Automation, Scheduled
 from pipekit.bounds import NEXT_ID_RANGE, REVISION_RANGE, Id, NextId, Revision
