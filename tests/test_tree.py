@@ -1,47 +1,52 @@
-"""Tree: the due-time order of scheduled actions, held to a sorted dict's laws.
+"""Tree: a persistent sorted map from pairs of ints, held to a sorted dict's laws.
 
-Every change runs beside a ``dict`` from key to item. Ids come mostly counting up,
-so new items go through the buffer, and also from below the highest, as a
-replayed log may bring an old key back, which then replaces what the tree or the
-buffer holds under it. A second machine shrinks nodes and the buffer, so trees
-grow deep and take full buffers every few items.
+Every change runs beside a ``dict`` from key to value. The values are plain ones
+made here, each of a group, as the tree knows nothing of what it holds beyond the
+function that reads a value's group. Ids (a key's second part) come mostly
+counting up, so new values go through the buffer, and also from below the
+highest, as a replayed log may bring an old key back, which then replaces what
+the tree or the buffer holds under it. A second machine shrinks nodes and the
+buffer, so trees grow deep and take full buffers every few values.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
+import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from pipekit import HostAction, Scheduled
 from pipekit._containers import tree as _tree
 from pipekit._containers.tree import Key, Node, Tree
 from tests.profiles import machine_runs
 
-START = datetime(2026, 12, 1, tzinfo=UTC)
-EMAIL = HostAction("send_email")
+
+@attrs.frozen
+class Entry:
+    """A value filed under *key*, of *group*; *tag* tells apart two values under one key."""
+
+    key: Key
+    group: int
+    tag: int = 0
 
 
-def scheduled(key: Key, automation_id: int, tag: int = 0) -> Scheduled:
-    """Return an item filed under *key*; *tag* tells apart two items under one key."""
-    return Scheduled(key[1], automation_id, 1 + tag, START + timedelta(minutes=key[0]), EMAIL)
+def group_of(entry: Entry) -> int:
+    return entry.group
 
 
 def check_nodes(node: Node, height: int, limit: int) -> list[Key]:
     """Return the keys under *node*; fail where a node is too big, unsorted or misnamed."""
-    keys, entries, automations = node
+    keys, entries, groups = node
     assert len(keys) == len(entries) <= limit
     if height == 0:
         found = list(keys)
-        assert {item.automation_id for item in entries} <= automations
+        assert {group_of(entry) for entry in entries} <= groups
     else:
         found = []
         for last, child in zip(keys, entries, strict=True):
             below = check_nodes(child, height - 1, limit)
             assert below
             assert below[-1] == last
-            assert child[2] <= automations
+            assert child[2] <= groups
             found += below
     assert found == sorted(set(found))
     return found
@@ -55,34 +60,34 @@ class TreeMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.tree = Tree()
-        self.model: dict[Key, Scheduled] = {}
+        self.tree: Tree[Entry] = Tree(group_of)
+        self.model: dict[Key, Entry] = {}
         self.next_id = 1
-        self.old: list[tuple[Tree, dict[Key, Scheduled]]] = []
+        self.old: list[tuple[Tree[Entry], dict[Key, Entry]]] = []
 
-    @rule(target=keys, minutes=st.integers(-20, 20), automation_id=st.integers(1, 3))
-    def add_next_id(self, minutes: int, automation_id: int) -> Key:
+    @rule(target=keys, minutes=st.integers(-20, 20), group=st.integers(1, 3))
+    def add_next_id(self, minutes: int, group: int) -> Key:
         key = (minutes, self.next_id)
         self.next_id += 1
-        return self.add(key, scheduled(key, automation_id))
+        return self.add(key, Entry(key, group))
 
     @rule(
         target=keys,
         minutes=st.integers(-20, 20),
         item_id=st.integers(1, 40),
-        automation_id=st.integers(1, 3),
+        group=st.integers(1, 3),
         tag=st.integers(0, 3),
     )
-    def add_lower_id(self, minutes: int, item_id: int, automation_id: int, tag: int) -> Key:
+    def add_lower_id(self, minutes: int, item_id: int, group: int, tag: int) -> Key:
         key = (minutes, min(item_id, self.next_id))
-        return self.add(key, scheduled(key, automation_id, tag))
+        return self.add(key, Entry(key, group, tag))
 
-    @rule(key=keys, automation_id=st.integers(1, 3), tag=st.integers(0, 3))
-    def replace(self, key: Key, automation_id: int, tag: int) -> None:
+    @rule(key=keys, group=st.integers(1, 3), tag=st.integers(0, 3))
+    def replace(self, key: Key, group: int, tag: int) -> None:
         # A key added before: still there, or removed since (then this adds it back).
-        self.add(key, scheduled(key, automation_id, tag))
+        self.add(key, Entry(key, group, tag))
 
-    def add(self, key: Key, item: Scheduled) -> Key:
+    def add(self, key: Key, item: Entry) -> Key:
         self.old.append((self.tree, dict(self.model)))
         self.tree = self.tree.with_item(key, item)
         self.model[key] = item
@@ -103,13 +108,15 @@ class TreeMachine(RuleBasedStateMachine):
         assert self.tree.first() == (pairs[0] if pairs else None)
         for bound in (-21, -1, 0, 21):
             assert list(self.tree.until(bound)) == [item for key, item in pairs if key[0] <= bound]
-        for automation_id in (1, 2, 3, 4):
-            found = sorted(self.tree.of_automation(automation_id), key=_order)
-            mine = sorted(
-                (item for item in self.model.values() if item.automation_id == automation_id),
-                key=_order,
-            )
+        held = sorted(self.model.values(), key=_order)
+        for group in (1, 2, 3, 4):
+            near = sorted(self.tree.near_group(group), key=_order)
+            assert all(one in held for one in near)
+            assert len(set(map(_order, near))) == len(near)
+            found = [item for item in near if item.group == group]
+            mine = [item for item in held if item.group == group]
             assert found == mine
+        assert list(self.tree.near_group(5)) == []  # a group never added: no leaf names it
 
     @invariant()
     def parts_are_sound(self) -> None:
@@ -127,8 +134,8 @@ class TreeMachine(RuleBasedStateMachine):
             assert list(old.items()) == sorted(model.items())
 
 
-def _order(one: Scheduled) -> tuple[datetime, int, int]:
-    return (one.due_at, one.id, one.lead_id)
+def _order(one: Entry) -> tuple[Key, int]:
+    return (one.key, one.tag)
 
 
 class SmallTreeMachine(TreeMachine):
@@ -154,27 +161,25 @@ TestSmallTreeMachine.settings = machine_runs(20, 200, 2000)
 
 def test_built_at_once_reads_like_its_pairs() -> None:
     pairs = [
-        ((minute // 3, minute), scheduled((minute // 3, minute), minute % 5 + 1))
+        ((minute // 3, minute), Entry((minute // 3, minute), minute % 5 + 1))
         for minute in range(1, 501)
     ]
-    tree = Tree(pairs)
+    tree = Tree(group_of, pairs)
     assert list(tree.items()) == pairs
     assert tree._top_id == 500
     assert check_nodes(tree._root, tree._height, _tree._MAX) == [key for key, _ in pairs]
-    assert Tree()._top_id == -1
+    assert Tree(group_of)._top_id == -1
 
 
 def test_a_full_buffer_spread_over_many_leaves_goes_in_whole() -> None:
-    """New ids due all over a deep tree: the buffer lands in many children at once."""
-    pairs = [
-        ((minute * 10, minute), scheduled((minute * 10, minute), 1)) for minute in range(1, 3001)
-    ]
-    tree = Tree(pairs)
+    """New ids sorting all over a deep tree: the buffer lands in many children at once."""
+    pairs = [((minute * 10, minute), Entry((minute * 10, minute), 1)) for minute in range(1, 3001)]
+    tree = Tree(group_of, pairs)
     model = dict(pairs)
     for step in range(100):
         key = ((step * 7919) % 30000, 3001 + step)
-        tree = tree.with_item(key, scheduled(key, 2))
-        model[key] = scheduled(key, 2)
+        tree = tree.with_item(key, Entry(key, 2))
+        model[key] = Entry(key, 2)
     assert list(tree.items()) == sorted(model.items())
     assert check_nodes(tree._root, tree._height, _tree._MAX) == sorted(
         set(model) - set(tree._buffer_keys)

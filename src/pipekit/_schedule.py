@@ -6,12 +6,12 @@ not copy them all, and finding what is due must not scan them all.
 :class:`~pipekit._containers.Tree` ordered by (due time, id), the items handed over
 in another, the items of each lead in a :class:`~pipekit._containers.PersistentIndex`,
 and every item by id in an :class:`~pipekit._containers.IdTrie`; in a tree and by id,
-the next id costs one small copy. Each node of a tree names the automations of
-the items below it, so an automation's items are found without a map of their
-own. Each change copies
-one path of each and shares the rest, except that an item removed while waiting
-is only removed from its lead: its tree entry and its place by id stay behind,
-reads skip them, and they go once the entry reaches the tree's front.
+the next id costs one small copy. A tree groups its items by automation, and each of
+its nodes names the automations of the items below it, so an automation's items are
+found without a map of their own. Each change copies one path of each and shares
+the rest, except that an item removed while waiting is only removed from its lead:
+its tree entry and its place by id stay behind, reads skip them, and they go once
+the entry reaches the tree's front.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ Group: TypeAlias = Scheduled | _LeadItems
 
 _lead_key: Final = attrgetter("lead_id")
 _item_key: Final = attrgetter("id")
+_automation_key: Final = attrgetter("automation_id")
 
 
 def _group(lead_id: int, items: tuple[Scheduled, ...]) -> Group:
@@ -145,10 +146,10 @@ class Schedule:
     _by_lead: PersistentIndex[Group]
     """Every item, by lead: what is live. An item is in the schedule while this holds
     that very object; the other maps may still hold an item removed while waiting."""
-    _waiting: Tree
+    _waiting: Tree[Scheduled]
     """The items not handed over, by (due time, id), and left-overs: an item removed while
     waiting stays here until it reaches the front."""
-    _handed: Tree
+    _handed: Tree[Scheduled]
     _by_id: IdTrie[Scheduled]
     """Every item by id, and the left-overs of the waiting tree while it holds them."""
     _len: int
@@ -159,8 +160,8 @@ class Schedule:
         items = tuple(items)
         waiting = sorted((_key(item), item) for item in items if item.handed_over_at is None)
         handed = sorted((_key(item), item) for item in items if item.handed_over_at is not None)
-        self._waiting = Tree(waiting)
-        self._handed = Tree(handed)
+        self._waiting = Tree(_automation_key, waiting)
+        self._handed = Tree(_automation_key, handed)
         self._by_id = IdTrie(items)
         self._by_lead = _by_lead(items)
         self._len = len(items)
@@ -168,8 +169,8 @@ class Schedule:
 
     def _evolve(
         self,
-        waiting: Tree,
-        handed: Tree,
+        waiting: Tree[Scheduled],
+        handed: Tree[Scheduled],
         by_id: IdTrie[Scheduled],
         by_lead: PersistentIndex[Group],
         size: int,
@@ -217,7 +218,8 @@ class Schedule:
     def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
         """Return the items of *automation_id* not handed over, by id."""
         by_lead = self._by_lead
-        found = self._waiting.of_automation(automation_id)
+        near = self._waiting.near_group(automation_id)
+        found = (item for item in near if item.automation_id == automation_id)
         return tuple(sorted((item for item in found if _holds(by_lead, item)), key=_item_key))
 
     def due(self, bound: int) -> Iterator[Scheduled]:
@@ -282,8 +284,8 @@ class Schedule:
 
 
 def _pruned(
-    waiting: Tree, by_id: IdTrie[Scheduled], by_lead: PersistentIndex[Group]
-) -> tuple[Tree, IdTrie[Scheduled]]:
+    waiting: Tree[Scheduled], by_id: IdTrie[Scheduled], by_lead: PersistentIndex[Group]
+) -> tuple[Tree[Scheduled], IdTrie[Scheduled]]:
     """Return *waiting* without the left-overs at its front, and *by_id* without them too."""
     while (first := waiting.first()) is not None:
         key, left_over = first
