@@ -681,10 +681,17 @@ class TestInterruptedWrites:
 
     @pytest.fixture(autouse=True)
     def handler_unchanged(self) -> Iterator[None]:
-        """Each run gives SIGINT back the handler it had."""
-        before = signal.getsignal(signal.SIGINT)
-        yield
-        assert signal.getsignal(signal.SIGINT) is before
+        """Each run gives SIGINT back the handler it had.
+
+        Python's own handler is set first: a test run started in the background by a
+        shell inherits SIGINT ignored, and Ctrl-C would then stop nothing to test.
+        """
+        inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            yield
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        finally:
+            signal.signal(signal.SIGINT, inherited)
 
     @staticmethod
     def ctrl_c() -> None:
@@ -1547,8 +1554,10 @@ class TestConsoleScript:
         # and the exit: the file is written, so the status stays 0.
         path = tmp_path / "sales.json"
         path.write_text(document(with_leads()), encoding="utf-8")
+        # The handler Python sets when started from a terminal, whatever this run inherited.
         program = (
             "import os, signal, sys\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "from pipekit.cli import main\n"
             "status = main()\n"
             "os.kill(os.getpid(), signal.SIGINT)\n"
