@@ -31,8 +31,8 @@ from pipekit import (
     new_workspace,
 )
 from pipekit.codec import dump, load
-from pipekit.editing import default_pipeline, rename_pipeline
 from pipekit.evolve import evolve
+from pipekit.pipeline import default_pipeline, rename_pipeline
 
 AT = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 

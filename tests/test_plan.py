@@ -45,8 +45,8 @@ from pipekit import (
     recolor_stage,
 )
 from pipekit.color import INCOMING_COLOR, LOST_COLOR, WON_COLOR
-from pipekit.editing import rename_pipeline
 from pipekit.names import name_key
+from pipekit.pipeline import rename_pipeline
 from pipekit.planning import plan
 from tests.apply_helpers import AT
 from tests.profiles import COSTLY, EXPENSIVE

@@ -54,17 +54,6 @@ from pipekit.commands import (
     UpdateAutomation,
     WinLead,
 )
-from pipekit.editing import (
-    add_stage,
-    default_pipeline,
-    delete_stage,
-    disable_incoming,
-    enable_incoming,
-    move_stage,
-    recolor_stage,
-    rename_stage,
-    rename_terminal,
-)
 from pipekit.errors import (
     AutomationLimitReached,
     DuplicateAutomationId,
@@ -146,7 +135,19 @@ from pipekit.events import (
 from pipekit.evolve import replay
 from pipekit.lead import Lead, LossReason
 from pipekit.names import MAX_NAME_LENGTH
-from pipekit.pipeline import MAX_STAGES, Pipeline
+from pipekit.pipeline import (
+    MAX_STAGES,
+    Pipeline,
+    add_stage,
+    default_pipeline,
+    delete_stage,
+    disable_incoming,
+    enable_incoming,
+    move_stage,
+    recolor_stage,
+    rename_stage,
+    rename_terminal,
+)
 from pipekit.planning import plan
 from pipekit.scheduling import due
 from pipekit.stage import Stage, StageKind

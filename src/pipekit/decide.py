@@ -4,7 +4,7 @@
 record what it does, without changing anything; :func:`pipekit.apply` then folds
 them over the workspace with :func:`pipekit.evolve.evolve`. A command that
 changes nothing decides no events. Stage commands call the same pure functions
-as :mod:`pipekit.editing`, so no rule is written twice.
+as :mod:`pipekit.pipeline`, so no rule is written twice.
 """
 
 from __future__ import annotations
@@ -52,16 +52,6 @@ from pipekit.commands import (
     UpdateAutomation,
     WinLead,
 )
-from pipekit.editing import (
-    add_stage,
-    default_pipeline,
-    delete_stage,
-    enable_incoming,
-    move_stage,
-    recolor_stage,
-    rename_stage,
-    rename_terminal,
-)
 from pipekit.errors import (
     IncomingDisabled,
     InvalidTarget,
@@ -108,7 +98,17 @@ from pipekit.events import (
 from pipekit.evolve import evolve
 from pipekit.lead import Lead, LossReason, check_price
 from pipekit.names import clean_name
-from pipekit.pipeline import Pipeline
+from pipekit.pipeline import (
+    Pipeline,
+    add_stage,
+    default_pipeline,
+    delete_stage,
+    enable_incoming,
+    move_stage,
+    recolor_stage,
+    rename_stage,
+    rename_terminal,
+)
 from pipekit.scheduling import Place, Reactions, check_failure_reason
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import (

@@ -20,16 +20,6 @@ from pipekit._checks import require_type
 from pipekit._containers import PersistentIndex
 from pipekit._schedule import Schedule
 from pipekit.automation import HostAction, Scheduled
-from pipekit.editing import (
-    add_stage,
-    delete_stage,
-    disable_incoming,
-    enable_incoming,
-    move_stage,
-    recolor_stage,
-    rename_pipeline,
-    rename_stage,
-)
 from pipekit.errors import (
     InvalidEvent,
     LastPipeline,
@@ -77,7 +67,17 @@ from pipekit.events import (
     StageRenamed,
 )
 from pipekit.lead import Lead, LossReason, trusted_lead
-from pipekit.pipeline import Pipeline
+from pipekit.pipeline import (
+    Pipeline,
+    add_stage,
+    delete_stage,
+    disable_incoming,
+    enable_incoming,
+    move_stage,
+    recolor_stage,
+    rename_pipeline,
+    rename_stage,
+)
 from pipekit.scheduling import check_failure_reason
 from pipekit.stage import StageKind
 from pipekit.workspace import (

@@ -27,7 +27,6 @@ from pipekit._containers import PersistentIndex
 from pipekit._schedule import EMPTY_SCHEDULE, Schedule
 from pipekit.automation import MAX_AUTOMATIONS, Automation, Scheduled
 from pipekit.bounds import NEXT_ID_RANGE, REVISION_RANGE, Id, NextId, Revision
-from pipekit.editing import default_pipeline
 from pipekit.errors import (
     AutomationLimitReached,
     DuplicateAutomationId,
@@ -50,7 +49,7 @@ from pipekit.errors import (
 )
 from pipekit.lead import Lead, LossReason, positive_id
 from pipekit.names import clean_name, name_key
-from pipekit.pipeline import Pipeline
+from pipekit.pipeline import Pipeline, default_pipeline
 from pipekit.stage import Stage, StageKind
 
 __all__ = ["MAX_PIPELINES", "StageTotal", "Workspace", "new_workspace"]

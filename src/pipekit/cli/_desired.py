@@ -78,10 +78,9 @@ import attrs
 
 from pipekit._checks import require_type
 from pipekit.color import Color
-from pipekit.editing import add_stage, delete_stage, enable_incoming
 from pipekit.errors import InvalidColor, InvalidName, PipekitError
 from pipekit.names import clean_name, name_key
-from pipekit.pipeline import MAX_STAGES, Pipeline
+from pipekit.pipeline import MAX_STAGES, Pipeline, add_stage, delete_stage, enable_incoming
 from pipekit.stage import Stage, StageKind
 
 __all__ = ["DesiredError", "desired_pipeline"]
