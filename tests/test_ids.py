@@ -124,6 +124,17 @@ class TestBuiltAtOnce:
             assert trie.get(size + 1) is None
 
 
+class TestEmptiedTail:
+    def test_an_id_past_an_emptied_tail_leaves_the_trie_below_as_it_was(self) -> None:
+        # The highest block, emptied by removals, is dropped rather than placed in the trie.
+        below = [Item(key) for key in (1, 2, 31)]
+        trie = IdTrie([*below, Item(40)]).without(40)
+        moved = trie.with_value(Item(5000))
+        assert list(moved) == [*below, Item(5000)]
+        assert moved.get(40) is None
+        assert list(trie) == below
+
+
 class TestRefusesNegativeIds:
     def test_when_built(self) -> None:
         with pytest.raises(ValueError, match="at least 0, got -1"):
