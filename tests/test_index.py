@@ -213,6 +213,19 @@ class TestReadsLikeADict:
         assert isinstance(item_index(), Mapping)
 
 
+class TestKey:
+    def test_is_the_function_it_was_given_and_copies_keep_it(self) -> None:
+        index = item_index([Item(1)])
+        assert index.key is by_id
+        assert index.with_value(Item(2)).key is by_id
+        assert index.without(1).key is by_id
+
+    def test_keys_values_by_themselves_when_none_is_given(self) -> None:
+        index = int_index([5])
+        assert index.key(7) == 7
+        assert index.with_value(6).key is index.key
+
+
 class TestWithValue:
     def test_adds_a_value(self) -> None:
         index = item_index([Item(1)]).with_value(Item(33))

@@ -339,6 +339,13 @@ class TestStageLookup:
             sales().stage(stage_id)
         assert info.value.stage_id == stage_id
 
+    def test_stage_ids_are_the_stages_ids_in_order(self) -> None:
+        pipeline = sales()
+        assert pipeline.stage_ids == tuple(stage.id for stage in pipeline.stages)
+        assert all(
+            pipeline.index_of(stage_id) == i for i, stage_id in enumerate(pipeline.stage_ids)
+        )
+
     def test_index_of_an_unknown_id_raises_unknown_stage(self) -> None:
         with pytest.raises(UnknownStage, match=r"^no stage has id 999 in pipeline 3$") as info:
             sales().index_of(999)

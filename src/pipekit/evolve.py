@@ -205,8 +205,8 @@ def _with_pipeline(
         row = old_buckets
     else:
         row = tuple(
-            old_buckets[old._ids.index(stage_id)] if stage_id in old._ids else EMPTY_BUCKET
-            for stage_id in pipeline._ids
+            old_buckets[old.index_of(stage_id)] if stage_id in old.stage_ids else EMPTY_BUCKET
+            for stage_id in pipeline.stage_ids
         )
     return trusted_workspace(
         workspace,

@@ -177,6 +177,11 @@ class Pipeline:
         """Return the stage with id *stage_id*, or raise :class:`~pipekit.UnknownStage`."""
         return self.stages[self.index_of(stage_id)]
 
+    @property
+    def stage_ids(self) -> tuple[int, ...]:
+        """The ids of :attr:`stages`, in the same order."""
+        return self._ids
+
     def index_of(self, stage_id: int) -> int:
         """Return the index in :attr:`stages` of the stage with id *stage_id*.
 

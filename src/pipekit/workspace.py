@@ -96,7 +96,7 @@ def _to_pipelines(value: Iterable[Pipeline]) -> tuple[Pipeline, ...]:
 
 
 def _to_leads(value: Mapping[int, Lead] | Iterable[Lead]) -> PersistentIndex[Lead]:
-    if isinstance(value, PersistentIndex) and value._key is _lead_key:
+    if isinstance(value, PersistentIndex) and value.key is _lead_key:
         return value  # keyed by lead id; the constructor checks every value is a Lead
     if isinstance(value, Mapping):
         for key, lead in value.items():
@@ -648,9 +648,9 @@ def check_references(workspace: Workspace, automation: Automation) -> None:
     """
     pipeline = workspace.pipeline(automation.pipeline_id)
     for stage_id in automation.stage_ids:
-        if stage_id in pipeline._ids:
+        if stage_id in pipeline.stage_ids:
             continue
-        if any(stage_id in other._ids for other in workspace.pipelines):
+        if any(stage_id in other.stage_ids for other in workspace.pipelines):
             raise InvalidTarget(
                 pipeline.id,
                 stage_id,
@@ -665,7 +665,7 @@ def check_references(workspace: Workspace, automation: Automation) -> None:
 
 def _target_stage(workspace: Workspace, target: tuple[int, int]) -> Stage:
     pipeline = workspace.pipeline(target[0])
-    if target[1] not in pipeline._ids:
+    if target[1] not in pipeline.stage_ids:
         raise UnknownStage(target[1], pipeline.id)
     return pipeline.stage(target[1])
 

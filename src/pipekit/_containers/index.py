@@ -104,6 +104,11 @@ class PersistentIndex(Mapping[int, _V], Generic[_V]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, int) and self.get(key, _MISSING) is not _MISSING
 
+    @property
+    def key(self) -> Callable[[_V], int]:
+        """The function that gives each value's key."""
+        return self._key
+
     def __len__(self) -> int:
         return self._len
 
