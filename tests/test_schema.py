@@ -34,7 +34,7 @@ from pipekit.bounds import (
     Range,
 )
 from pipekit.codec import DecodeError, dump, load, load_command, load_event
-from tests.profiles import COSTLY, EXPENSIVE, MODERATE
+from tests.profiles import COSTLY, EXPENSIVE, MODERATE, scaled
 from tests.strategies import pipelines
 from tests.test_codec import (
     COMMAND_CLASSES,
@@ -453,6 +453,13 @@ def bounded_documents(draw: st.DrawFn) -> tuple[str, Any, Place, Range]:
     return name, document, place, bounds
 
 
+# Each example grows a history of up to eight commands: few in the default run, as many
+# as the profile's usual count in ci and stress.
+_AT_BOUNDS: Final = scaled(
+    40, 400, 5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
 class TestBoundsAgree:
     """A number at its bound passes the schema and the codec; one past it, neither."""
 
@@ -464,6 +471,7 @@ class TestBoundsAgree:
                     stated.add(Range(schema["minimum"], schema["maximum"]))
         assert stated == BOUND_RANGES
 
+    @_AT_BOUNDS
     @given(bounded_documents(), st.sampled_from(["low", "high"]))
     def test_a_number_at_its_bound_is_refused_by_neither(
         self, drawn: tuple[str, Any, Place, Range], end: str
@@ -480,6 +488,7 @@ class TestBoundsAgree:
         # Another rule may refuse it (a stage id above next_stage_id): never the bound.
         assert "expected an integer from" not in reason
 
+    @_AT_BOUNDS
     @given(bounded_documents(), st.sampled_from(["below", "above"]))
     def test_a_number_past_its_bound_is_refused_by_both(
         self, drawn: tuple[str, Any, Place, Range], end: str
