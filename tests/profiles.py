@@ -94,11 +94,13 @@ def machine_runs(
 # Properties whose examples are expensive by nature: each grows a workspace through
 # many commands, generates a document from a JSON Schema, or plans and applies a
 # pipeline. Their generation is slow by design, so neither a deadline nor the
-# too_slow health check applies. Measured with coverage on a 2-core machine:
+# too_slow health check applies. Measured with coverage on a 2-core machine, and
+# sized so that each such test takes about 0.2 s in dev: a hundred of them share
+# the default run's budget with everything else, and ci digs deep.
 _SLOW: Final = [HealthCheck.too_slow]
-EXPENSIVE: Final = scaled(8, 100, 1000, deadline=None, suppress_health_check=_SLOW)
+EXPENSIVE: Final = scaled(5, 100, 1000, deadline=None, suppress_health_check=_SLOW)
 """50 ms or more an example (a whole workspace history and checks over all of it)."""
-COSTLY: Final = scaled(15, 100, 1500, deadline=None, suppress_health_check=_SLOW)
+COSTLY: Final = scaled(8, 100, 1500, deadline=None, suppress_health_check=_SLOW)
 """25 to 50 ms an example."""
-MODERATE: Final = scaled(40, 200, 3000, deadline=None, suppress_health_check=_SLOW)
+MODERATE: Final = scaled(20, 200, 3000, deadline=None, suppress_health_check=_SLOW)
 """10 to 25 ms an example."""
