@@ -97,7 +97,7 @@ class IdTrieMachine(RuleBasedStateMachine):
 
 
 TestIdTrieMachine = IdTrieMachine.TestCase
-TestIdTrieMachine.settings = machine_runs(15, 200, 2000)
+TestIdTrieMachine.settings = machine_runs(8, 200, 2000)
 
 
 class TestBuiltAtOnce:

@@ -611,4 +611,4 @@ class IndexMachine(RuleBasedStateMachine):
 
 
 TestIndexMachine = IndexMachine.TestCase
-TestIndexMachine.settings = machine_runs(15, 200, 2000)
+TestIndexMachine.settings = machine_runs(8, 200, 2000)

@@ -325,9 +325,9 @@ def _key_of(one: Scheduled) -> tuple[int, int]:
 
 
 TestScheduleMachine = ScheduleMachine.TestCase
-TestScheduleMachine.settings = machine_runs(15, 200, 2000)
+TestScheduleMachine.settings = machine_runs(8, 200, 2000)
 TestSmallNodeScheduleMachine = SmallNodeScheduleMachine.TestCase
-TestSmallNodeScheduleMachine.settings = machine_runs(15, 200, 2000)
+TestSmallNodeScheduleMachine.settings = machine_runs(8, 200, 2000)
 
 
 class TestItemsOfAnAutomation:

@@ -320,4 +320,4 @@ class PipelineMachine(RuleBasedStateMachine):
 
 
 TestPipelineMachine = PipelineMachine.TestCase
-TestPipelineMachine.settings = machine_runs(10, 200, 2000)
+TestPipelineMachine.settings = machine_runs(5, 200, 2000)

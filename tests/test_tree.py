@@ -154,9 +154,9 @@ class SmallTreeMachine(TreeMachine):
 
 
 TestTreeMachine = TreeMachine.TestCase
-TestTreeMachine.settings = machine_runs(20, 200, 2000)
+TestTreeMachine.settings = machine_runs(10, 200, 2000)
 TestSmallTreeMachine = SmallTreeMachine.TestCase
-TestSmallTreeMachine.settings = machine_runs(20, 200, 2000)
+TestSmallTreeMachine.settings = machine_runs(10, 200, 2000)
 
 
 def test_built_at_once_reads_like_its_pairs() -> None:

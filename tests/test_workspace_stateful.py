@@ -2313,4 +2313,4 @@ class WorkspaceMachine(RuleBasedStateMachine):
 
 
 TestWorkspaceMachine = WorkspaceMachine.TestCase
-TestWorkspaceMachine.settings = machine_runs(8, 150, 2000, steps=(30, 60, 100))
+TestWorkspaceMachine.settings = machine_runs(4, 150, 2000, steps=(30, 60, 100))
