@@ -63,7 +63,7 @@ AT: Final = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KOMMO: Final = Path(__file__).parent / "data" / "kommo-statuses-example.json"
 
 fuzzing: Final = scaled(
-    60,
+    30,
     2_000,
     20_000,
     deadline=None,

@@ -166,7 +166,7 @@ class TestSchedule:
 
 
 # About 0.6 s an example, thousands of items each.
-@scaled(4, 15, 100, deadline=None)
+@scaled(2, 15, 100, deadline=None)
 @given(st.randoms(use_true_random=False), st.integers(0, 6000))
 def test_a_large_schedule_matches_a_sorted_list(rng: random.Random, size: int) -> None:
     """Grow one deep enough to split branches, then take most of it away again."""

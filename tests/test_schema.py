@@ -456,7 +456,7 @@ def bounded_documents(draw: st.DrawFn) -> tuple[str, Any, Place, Range]:
 # Each example grows a history of up to eight commands: few in the default run, as many
 # as the profile's usual count in ci and stress.
 _AT_BOUNDS: Final = scaled(
-    40, 400, 5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    20, 400, 5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
