@@ -194,7 +194,7 @@ class TestReplayGivesWhatApplyReturned:
             assert replay(log, initial=history.start) == workspace
 
     @COSTLY
-    @given(histories().filter(lambda history: not history.incoming))
+    @given(histories(incoming=False))
     def test_initial_defaults_to_new_workspace(self, history: History) -> None:
         assert replay(flat(groups_of(history))) == history.final
 

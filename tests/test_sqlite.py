@@ -498,7 +498,7 @@ class TestSnapshotEvery:
             assert replay(store.events(ACME)) == results[-1].workspace
 
     @EXPENSIVE
-    @given(histories().filter(lambda history: not history.incoming), st.integers(1, 4))
+    @given(histories(incoming=False), st.integers(1, 4))
     def test_a_store_gives_what_apply_gives(self, history: History, every: int) -> None:
         with SQLiteStore(":memory:", snapshot_every=every) as store:
             workspace = history.start

@@ -900,14 +900,16 @@ class History:
 
 
 @st.composite
-def histories(draw: st.DrawFn, max_steps: int = 15) -> History:
+def histories(draw: st.DrawFn, max_steps: int = 15, incoming: bool | None = None) -> History:
     """Histories of one workspace from ``new_workspace()``, times moving forward.
 
     A few pipelines, loss reasons, automations and leads come first, made by valid
     commands, so that most histories have something for every command to act on; then up to
-    *max_steps* commands of any kind, valid or not.
+    *max_steps* commands of any kind, valid or not. The first pipeline has incoming leads
+    when *incoming* is true, none when it is false, and either when it is ``None``.
     """
-    incoming = draw(st.booleans())
+    if incoming is None:
+        incoming = draw(st.booleans())
     start = new_workspace(incoming=incoming)
     zone = draw(st.sampled_from(ZONES))
     workspace, now = start, START
