@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 __all__ = [
     "COSTLY",
     "EXPENSIVE",
+    "LIGHT",
     "MODERATE",
     "PROFILES",
     "current_profile",
@@ -104,3 +105,10 @@ COSTLY: Final = scaled(8, 100, 1500, deadline=None, suppress_health_check=_SLOW)
 """25 to 50 ms an example."""
 MODERATE: Final = scaled(20, 200, 3000, deadline=None, suppress_health_check=_SLOW)
 """10 to 25 ms an example."""
+
+# Properties whose examples are cheap, but not so cheap that the profile's hundred take
+# no time: half as many in dev; as many as the profile gives in ci and stress.
+LIGHT: Final = scaled(
+    50, settings.get_profile("ci").max_examples, settings.get_profile("stress").max_examples
+)
+"""2 to 10 ms an example."""

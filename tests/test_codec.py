@@ -88,7 +88,7 @@ from pipekit import (
 )
 from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_SAFE_INTEGER, SAFE_RANGE, Range
 from pipekit.codec import dump, load, load_command, load_event
-from tests.profiles import COSTLY, MODERATE
+from tests.profiles import COSTLY, LIGHT, MODERATE
 from tests.strategies import color_texts, colors, names, pipelines
 
 # -- the kinds the codec knows -----------------------------------------------------------
@@ -799,6 +799,7 @@ class TestRoundTrip:
         # Equal times are equal instants; the offset must come back too.
         assert loaded.created_at.utcoffset() == lead.created_at.utcoffset()
 
+    @LIGHT
     @given(loss_reasons())
     def test_loss_reason(self, reason: LossReason) -> None:
         assert load(LossReason, dump(reason)) == reason

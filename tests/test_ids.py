@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit._containers import IdTrie
-from tests.profiles import machine_runs
+from tests.profiles import LIGHT, machine_runs
 
 
 @attrs.frozen
@@ -101,6 +101,7 @@ TestIdTrieMachine.settings = machine_runs(8, 200, 2000)
 
 
 class TestBuiltAtOnce:
+    @LIGHT
     @given(st.lists(ids, unique=True))
     def test_reads_like_the_dict(self, keys: list[int]) -> None:
         model = {key: Item(key) for key in keys}

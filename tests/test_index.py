@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from pipekit._containers import PersistentIndex
-from tests.profiles import COSTLY, MODERATE, machine_runs
+from tests.profiles import COSTLY, LIGHT, MODERATE, machine_runs
 
 
 @attrs.frozen
@@ -236,6 +236,7 @@ class TestWithValue:
         assert len(index) == 2
         assert index[1] == Item(1, tag=9)
 
+    @LIGHT
     @given(index_items(), st.builds(Item, index_keys(), st.integers(0, 3)))
     def test_leaves_the_original_unchanged(self, items: list[Item], item: Item) -> None:
         index = item_index(items)
@@ -245,6 +246,7 @@ class TestWithValue:
         assert_matches(index, before, {item.id})
         assert_matches(changed, {**before, item.id: item}, {item.id})
 
+    @LIGHT
     @given(index_items())
     def test_counts_only_new_keys(self, items: list[Item]) -> None:
         index = item_index()
@@ -260,6 +262,7 @@ class TestWithout:
         index = item_index([Item(1), Item(33), Item(65)]).without(33)
         assert dict(index) == {1: Item(1), 65: Item(65)}
 
+    @LIGHT
     @given(index_items(), index_keys())
     def test_returns_the_same_index_when_the_key_is_absent(
         self, items: list[Item], key: int
@@ -267,6 +270,7 @@ class TestWithout:
         index = item_index(item for item in items if item.id != key)
         assert index.without(key) is index
 
+    @LIGHT
     @given(index_items(), st.data())
     def test_leaves_the_original_unchanged(self, items: list[Item], data: st.DataObject) -> None:
         index = item_index(items)
@@ -346,6 +350,7 @@ class TestCanonicalShape:
 
 
 class TestBulkConstructor:
+    @LIGHT
     @given(st.lists(st.builds(Item, st.integers(-5, 5), st.integers(0, 9)), max_size=30))
     def test_keeps_the_last_value_for_a_duplicate_key(self, items: list[Item]) -> None:
         index = item_index(items)
@@ -410,6 +415,7 @@ class TestEquality:
         assert index == types.MappingProxyType(model)
         assert index == item_index(model.values())
 
+    @LIGHT
     @given(index_items(max_size=20), st.builds(Item, index_keys()))
     def test_differs_from_a_mapping_with_one_more_key(self, items: list[Item], extra: Item) -> None:
         index = item_index(item for item in items if item.id != extra.id)
@@ -418,6 +424,7 @@ class TestEquality:
         assert bigger != index
         assert index != item_index(bigger.values())
 
+    @LIGHT
     @given(index_items(max_size=20).filter(bool), st.data())
     def test_differs_from_a_mapping_with_another_value(
         self, items: list[Item], data: st.DataObject
@@ -429,6 +436,7 @@ class TestEquality:
         assert other != index
         assert index != item_index(other.values())
 
+    @LIGHT
     @given(index_items(max_size=20).filter(bool), st.data())
     def test_differs_from_a_mapping_with_another_key(
         self, items: list[Item], data: st.DataObject
@@ -472,11 +480,13 @@ class TestEquality:
 
 
 class TestRepr:
+    @LIGHT
     @given(st.lists(index_keys(), max_size=30))
     def test_is_the_dict_in_key_order(self, keys: list[int]) -> None:
         index = int_index(keys)
         assert repr(index) == repr({key: key for key in sorted(set(keys))})
 
+    @LIGHT
     @given(st.lists(index_keys(), max_size=30))
     def test_evaluates_to_an_equal_index_for_int_values(self, keys: list[int]) -> None:
         index = int_index(keys)

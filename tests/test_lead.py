@@ -28,7 +28,7 @@ from pipekit import (
     PipekitError,
     RuleViolation,
 )
-from tests.profiles import MODERATE
+from tests.profiles import LIGHT, MODERATE
 from tests.strategies import names
 
 AT = datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
@@ -138,6 +138,7 @@ class TestConstruction:
     def test_accepts_a_price_of_zero(self) -> None:
         assert make_lead(price=0).price == 0
 
+    @LIGHT
     @given(lead_fields())
     def test_keeps_what_it_is_given_and_strips_the_name(self, fields: dict[str, Any]) -> None:
         lead = Lead(**fields)
