@@ -130,22 +130,23 @@ def _shown(data: object) -> str:
     return _REPR.repr(data)
 
 
+# What JSON calls each type ``json.loads`` makes, bool before int (a bool is an int).
+_TYPE_NAMES: Final = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a float"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+)
+
+
 def _describe(data: object) -> str:
+    """Return what JSON calls the type of *data*, for a message: ``"an integer"``."""
     if data is None:
         return "null"
-    if isinstance(data, bool):
-        return "a boolean"
-    if isinstance(data, int):
-        return "an integer"
-    if isinstance(data, float):
-        return "a float"
-    if isinstance(data, str):
-        return "a string"
-    if isinstance(data, list):
-        return "an array"
-    if isinstance(data, dict):
-        return "an object"
-    return f"a {type(data).__name__} (not JSON)"
+    names = (name for kind, name in _TYPE_NAMES if isinstance(data, kind))
+    return next(names, f"a {type(data).__name__} (not JSON)")
 
 
 def _decode_int(data: Any, path: str) -> int:

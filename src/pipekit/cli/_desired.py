@@ -71,12 +71,14 @@ import re
 import tomllib
 from bisect import bisect_right
 from collections.abc import Callable
+from datetime import date, time
 from itertools import count
 from typing import ClassVar, Final, TypeAlias, TypeVar
 
 import attrs
 
 from pipekit._checks import require_type
+from pipekit.codec import _describe as _json_type
 from pipekit.color import Color
 from pipekit.errors import InvalidColor, InvalidName, PipekitError
 from pipekit.names import clean_name, name_key
@@ -227,21 +229,12 @@ def _parse(text: str) -> dict[str, object]:
 
 
 def _describe(value: object) -> str:
-    """Return what TOML calls the type of *value*."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
+    """Return what TOML calls the type of *value*: JSON's name, but for tables and times."""
     if isinstance(value, dict):
         return "a table"
-    # tomllib makes nothing else but dates, times and date-times.
-    return "a date or time"
+    if isinstance(value, date | time):  # a datetime is a date
+        return "a date or time"
+    return _json_type(value)
 
 
 def _typed(
