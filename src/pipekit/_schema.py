@@ -21,21 +21,12 @@ import attrs
 from pipekit import commands as _commands
 from pipekit import events as _events
 from pipekit._schedule import Schedule
-from pipekit.automation import (
-    MAX_AUTOMATIONS,
-    Automation,
-    FrozenMapping,
-    HostAction,
-    MoveTo,
-    Scheduled,
-    Trigger,
-)
+from pipekit.automation import FrozenMapping, HostAction, MoveTo, Scheduled, Trigger
 from pipekit.bounds import SAFE_RANGE, Range
-from pipekit.codec import ADDED_LATER, MAX_STRING_LENGTH, SCHEMA
+from pipekit.codec import ADDED_LATER, MAX_ITEMS, MAX_STRING_LENGTH, SCHEMA
 from pipekit.color import Color
-from pipekit.pipeline import MAX_STAGES, Pipeline
-from pipekit.stage import Stage, StageKind
-from pipekit.workspace import MAX_PIPELINES, Workspace
+from pipekit.stage import StageKind
+from pipekit.workspace import Workspace
 
 __all__ = ["FILES", "render", "schemas", "write"]
 
@@ -61,11 +52,6 @@ _SCALARS: Final[dict[Any, dict[str, Any]]] = {
     timedelta: _bounded(SAFE_RANGE),
     # A host action's params: any JSON object (pipekit reads it up to 32 levels deep).
     FrozenMapping: {"type": "object"},
-}
-_LIMITS: Final[dict[Any, int]] = {
-    Stage: MAX_STAGES,
-    Pipeline: MAX_PIPELINES,
-    Automation: MAX_AUTOMATIONS * MAX_PIPELINES,
 }
 # Records written with a "type" tag inside other documents, not documents themselves.
 _TAGGED_PARTS: Final[dict[type, str]] = {MoveTo: "MoveTo", HostAction: "HostAction"}
@@ -109,8 +95,8 @@ class _Builder:
             return inner
         if origin is tuple:
             array: dict[str, Any] = {"type": "array", "items": self.of(arguments[0])}
-            if arguments[0] in _LIMITS:
-                array["maxItems"] = _LIMITS[arguments[0]]
+            if arguments[0] in MAX_ITEMS:
+                array["maxItems"] = MAX_ITEMS[arguments[0]]
             return array
         if origin is Mapping:
             return {"type": "array", "items": self.of(arguments[1])}

@@ -67,7 +67,7 @@ from pipekit.commands import Command
 from pipekit.errors import InvalidPipeline, InvalidWorkspace, PipekitError
 from pipekit.events import Event
 from pipekit.lead import Lead, LossReason
-from pipekit.pipeline import Pipeline
+from pipekit.pipeline import MAX_STAGES, Pipeline
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import MAX_PIPELINES, Workspace
 
@@ -347,12 +347,12 @@ _SCALARS: Final[dict[Any, tuple[Encoder, Decoder]]] = {
     FrozenMapping: (_encode_json, _decode_params),
 }
 
-# The most items an array may hold, by the type of its items (R6, W3, D3).
-_LIMITS: Final[dict[Any, int]] = {
-    Stage: 100,
+MAX_ITEMS: Final[Mapping[type, int]] = {
+    Stage: MAX_STAGES,
     Pipeline: MAX_PIPELINES,
     Automation: MAX_AUTOMATIONS * MAX_PIPELINES,
 }
+"""The most items an array of a document may hold, by the type of its items (R6, W3, D3)."""
 
 
 def _shape_of(annotation: Any, lenient: bool) -> tuple[Encoder, Decoder]:
@@ -379,7 +379,7 @@ def _shape_of(annotation: Any, lenient: bool) -> tuple[Encoder, Decoder]:
             inner = _shape_of(single, lenient)
         return _optional(inner) if type(None) in arguments else inner
     if origin is tuple:
-        return _array(_shape_of(arguments[0], lenient), _LIMITS.get(arguments[0]))
+        return _array(_shape_of(arguments[0], lenient), MAX_ITEMS.get(arguments[0]))
     if origin is Mapping:  # Workspace.leads: written as an array of leads, by id
         encode, decode = _array(_shape_of(arguments[1], lenient))
         return (lambda leads: encode(sorted(leads.values(), key=lambda lead: lead.id)), decode)
