@@ -38,34 +38,15 @@ from typing import Any, ClassVar, Final, Generic, Literal, TypeAlias, TypeVar, f
 
 import attrs
 
+from pipekit import commands as _commands
+from pipekit import events as _events
 from pipekit._checks import require_type
 from pipekit.applying import apply
 from pipekit.codec import JSON, DecodeError, _describe
 from pipekit.color import KOMMO_PALETTE, PALETTE_INDEX, Color
-from pipekit.commands import (
-    AddStage,
-    Command,
-    DeleteStage,
-    DisableIncoming,
-    EnableIncoming,
-    MoveStage,
-    RecolorStage,
-    RenamePipeline,
-    RenameStage,
-    RenameTerminal,
-)
+from pipekit.commands import Command
 from pipekit.errors import InvalidPipeline, InvalidWorkspace, RuleViolation
-from pipekit.events import (
-    Event,
-    IncomingStageDisabled,
-    IncomingStageEnabled,
-    PipelineRenamed,
-    StageAdded,
-    StageDeleted,
-    StageMoved,
-    StageRecolored,
-    StageRenamed,
-)
+from pipekit.events import Event
 from pipekit.names import clean_name
 from pipekit.pipeline import LOST_STAGE_ID, WON_STAGE_ID, Pipeline
 from pipekit.stage import Stage, StageKind, check_id
@@ -493,15 +474,15 @@ class KommoRequest:
 
 
 _STAGE_COMMANDS: Final = (
-    AddStage,
-    RenameStage,
-    RecolorStage,
-    MoveStage,
-    DeleteStage,
-    RenameTerminal,
-    EnableIncoming,
-    DisableIncoming,
-    RenamePipeline,
+    _commands.AddStage,
+    _commands.RenameStage,
+    _commands.RecolorStage,
+    _commands.MoveStage,
+    _commands.DeleteStage,
+    _commands.RenameTerminal,
+    _commands.EnableIncoming,
+    _commands.DisableIncoming,
+    _commands.RenamePipeline,
 )
 _COMMANDS: Final = typing.get_args(Command)
 
@@ -568,7 +549,7 @@ def kommo_requests(workspace: Workspace, commands: Iterable[Command]) -> tuple[K
             raise KommoWriteError._not_carried(command)
         applied = apply(workspace, command, at=_AT)
         workspace = applied.workspace
-        if isinstance(command, DeleteStage) and command.move_leads_to is not None:
+        if isinstance(command, _commands.DeleteStage) and command.move_leads_to is not None:
             first = workspace.pipeline(command.pipeline_id).open_stages[0].id
             if command.move_leads_to != first:
                 raise KommoWriteError._leads_elsewhere(
@@ -586,32 +567,32 @@ def _status_path(pipeline_id: int, stage_id: int) -> str:
 def _requests_for(event: Event, workspace: Workspace, table: _SortTable) -> list[KommoRequest]:
     """Return the requests that carry *event* out; *workspace* is the state after it."""
     match event:
-        case StageAdded(pipeline_id=pipeline_id, stage=stage):
+        case _events.StageAdded(pipeline_id=pipeline_id, stage=stage):
             _check_palette(pipeline_id, stage)
             sort, renumbered = _place(workspace.pipeline(pipeline_id), stage.id, table)
             body: JSON = [{"name": stage.name, "sort": sort, "color": stage.color.hex}]
             return [*renumbered, KommoRequest("POST", f"{_PIPELINES}/{pipeline_id}/statuses", body)]
-        case StageMoved(pipeline_id=pipeline_id, stage_id=stage_id):
+        case _events.StageMoved(pipeline_id=pipeline_id, stage_id=stage_id):
             sort, renumbered = _place(workspace.pipeline(pipeline_id), stage_id, table)
             return [
                 *renumbered,
                 KommoRequest("PATCH", _status_path(pipeline_id, stage_id), {"sort": sort}),
             ]
-        case StageRenamed(pipeline_id=pipeline_id, stage_id=stage_id, name=name):
+        case _events.StageRenamed(pipeline_id=pipeline_id, stage_id=stage_id, name=name):
             return [KommoRequest("PATCH", _status_path(pipeline_id, stage_id), {"name": name})]
-        case StageRecolored(pipeline_id=pipeline_id, stage_id=stage_id):
+        case _events.StageRecolored(pipeline_id=pipeline_id, stage_id=stage_id):
             recolored = workspace.pipeline(pipeline_id).stage(stage_id)
             _check_palette(pipeline_id, recolored)
             body = {"color": recolored.color.hex}
             return [KommoRequest("PATCH", _status_path(pipeline_id, stage_id), body)]
-        case StageDeleted(pipeline_id=pipeline_id, stage_id=stage_id):
+        case _events.StageDeleted(pipeline_id=pipeline_id, stage_id=stage_id):
             del table[pipeline_id][stage_id]
             return [KommoRequest("DELETE", _status_path(pipeline_id, stage_id))]
-        case IncomingStageEnabled(pipeline_id=pipeline_id):
+        case _events.IncomingStageEnabled(pipeline_id=pipeline_id):
             return [KommoRequest("PATCH", f"{_PIPELINES}/{pipeline_id}", {"is_unsorted_on": True})]
-        case IncomingStageDisabled(pipeline_id=pipeline_id):
+        case _events.IncomingStageDisabled(pipeline_id=pipeline_id):
             return [KommoRequest("PATCH", f"{_PIPELINES}/{pipeline_id}", {"is_unsorted_on": False})]
-        case PipelineRenamed(pipeline_id=pipeline_id, name=name):
+        case _events.PipelineRenamed(pipeline_id=pipeline_id, name=name):
             return [KommoRequest("PATCH", f"{_PIPELINES}/{pipeline_id}", {"name": name})]
         case _:
             # LeadsRelocated, before a StageDeleted: Kommo moves the leads itself.
