@@ -23,28 +23,10 @@ from typing import Final
 
 import attrs
 
+from pipekit import commands
 from pipekit.applying import Applied, apply
 from pipekit.automation import HostAction, MoveTo, Trigger
 from pipekit.cli._board import MIN_WIDTH, describe_action, describe_automation, render_board
-from pipekit.commands import (
-    AcceptLead,
-    AddAutomation,
-    AddLossReason,
-    AddStage,
-    Command,
-    CompleteAction,
-    CreateLead,
-    DeclineLead,
-    DeleteStage,
-    EnableIncoming,
-    LoseLead,
-    MoveLead,
-    MoveStage,
-    RecolorStage,
-    RenameStage,
-    RunDue,
-    WinLead,
-)
 from pipekit.errors import RuleViolation
 from pipekit.events import (
     ActionCompleted,
@@ -128,7 +110,7 @@ class _Tour:
 
     def run(
         self,
-        command: Command,
+        command: commands.Command,
         explain: str | Callable[[Applied], str],
         *,
         at: datetime | None = None,
@@ -147,7 +129,7 @@ class _Tour:
         self.say(f"{names}: {sentence}", indent=2)
         return applied
 
-    def refuse(self, command: Command) -> None:
+    def refuse(self, command: commands.Command) -> None:
         """Apply *command*, which the rules refuse; print the error's code and message.
 
         A command the rules accept raises :class:`AssertionError`: the tour would
@@ -238,7 +220,7 @@ def _start(tour: _Tour) -> None:
     tour.heading("Switch incoming leads on")
     incoming_id = tour.pipeline.next_stage_id
     tour.run(
-        EnableIncoming(_PIPELINE),
+        commands.EnableIncoming(_PIPELINE),
         f"Incoming leads (id {incoming_id}) comes first now; requests wait there to be"
         " accepted or declined",
     )
@@ -249,18 +231,20 @@ def _shape_stages(tour: _Tour) -> tuple[int, int]:
     tour.heading("Add, rename, recolour and move stages")
     qualified_id = tour.pipeline.next_stage_id
     tour.run(
-        AddStage(_PIPELINE, "Qualified", position=1),
+        commands.AddStage(_PIPELINE, "Qualified", position=1),
         f"Qualified (id {qualified_id}) is the second open stage; positions count from 0",
     )
     booked_id = tour.pipeline.next_stage_id
     tour.run(
-        AddStage(_PIPELINE, "Demo booked"),
+        commands.AddStage(_PIPELINE, "Demo booked"),
         f"Demo booked (id {booked_id}) is the last open stage, before won and lost; it gets"
         " the first colour of Kommo's palette not in use yet",
     )
-    tour.run(RenameStage(_PIPELINE, 145, "Proposal sent"), "Offer Made is now Proposal sent")
-    tour.run(RecolorStage(_PIPELINE, 145, "#98cbff"), "Proposal sent is light blue now")
-    tour.run(MoveStage(_PIPELINE, booked_id, 2), "Demo booked is the third open stage now")
+    tour.run(
+        commands.RenameStage(_PIPELINE, 145, "Proposal sent"), "Offer Made is now Proposal sent"
+    )
+    tour.run(commands.RecolorStage(_PIPELINE, 145, "#98cbff"), "Proposal sent is light blue now")
+    tour.run(commands.MoveStage(_PIPELINE, booked_id, 2), "Demo booked is the third open stage now")
     tour.board()
     return qualified_id, booked_id
 
@@ -278,7 +262,7 @@ def _create_leads(tour: _Tour, qualified_id: int) -> None:
         ("Hooli newsletter signup", 0, None, True),
     ):
         lead_id = tour.workspace.next_lead_id
-        command = CreateLead(name, price=price, stage_id=stage_id, incoming=incoming)
+        command = commands.CreateLead(name, price=price, stage_id=stage_id, incoming=incoming)
         tour.run(command, _where(lead_id))
     tour.say(
         "Prices are whole minor units, such as cents: 150,000 is 1,500.00 in a currency with"
@@ -290,25 +274,27 @@ def _create_leads(tour: _Tour, qualified_id: int) -> None:
 def _work_leads(tour: _Tour, qualified_id: int, booked_id: int) -> None:
     """Move leads, accept two from incoming leads and decline one (step 5)."""
     tour.heading("Move leads; accept and decline the ones waiting in incoming leads")
-    tour.run(MoveLead(1, qualified_id), _where(1))
-    tour.run(MoveLead(2, booked_id), _where(2))
-    tour.run(AcceptLead(5, stage_id=qualified_id), _where(5))
-    tour.run(AcceptLead(6), _where(6, ", the first open stage"))
+    tour.run(commands.MoveLead(1, qualified_id), _where(1))
+    tour.run(commands.MoveLead(2, booked_id), _where(2))
+    tour.run(commands.AcceptLead(5, stage_id=qualified_id), _where(5))
+    tour.run(commands.AcceptLead(6), _where(6, ", the first open stage"))
     declined = _lead(tour.workspace, 7)
-    tour.run(DeclineLead(7), f"{declined} has left the workspace")
+    tour.run(commands.DeclineLead(7), f"{declined} has left the workspace")
 
 
 def _close_leads(tour: _Tour) -> None:
     """Add a loss reason, win a lead, lose one with that reason (step 6)."""
     tour.heading("Win a lead, and lose one with a reason")
     reason_id = tour.workspace.next_loss_reason_id
-    tour.run(AddLossReason("Chose a competitor"), f"loss reason {reason_id}, Chose a competitor")
     tour.run(
-        WinLead(3),
+        commands.AddLossReason("Chose a competitor"), f"loss reason {reason_id}, Chose a competitor"
+    )
+    tour.run(
+        commands.WinLead(3),
         lambda applied: f"{_whereabouts(applied.workspace, 3)}, closed at {_closed(applied, 3)}",
     )
     tour.run(
-        LoseLead(4, loss_reason_id=reason_id),
+        commands.LoseLead(4, loss_reason_id=reason_id),
         lambda applied: (
             f"{_whereabouts(applied.workspace, 4)}, lost with reason {reason_id}"
             f" ({applied.workspace.loss_reason(reason_id).name})"
@@ -321,7 +307,7 @@ def _delete_stage(tour: _Tour, qualified_id: int, booked_id: int) -> None:
     tour.heading("Delete a stage that holds leads: they move to another open stage first")
     before = tour.workspace
     applied = tour.run(
-        DeleteStage(_PIPELINE, qualified_id),
+        commands.DeleteStage(_PIPELINE, qualified_id),
         f"Qualified held {len(before.leads_in(_PIPELINE, qualified_id))} leads; they were"
         " relocated, then the stage was deleted",
     )
@@ -350,7 +336,7 @@ def _automate(tour: _Tour) -> None:
         f" on to {second.name} two days later"
     )
     tour.run(
-        AddAutomation(
+        commands.AddAutomation(
             _PIPELINE,
             (first.id,),
             Trigger.ENTERED,
@@ -359,7 +345,7 @@ def _automate(tour: _Tour) -> None:
         _added,
     )
     tour.run(
-        AddAutomation(
+        commands.AddAutomation(
             _PIPELINE, (first.id,), Trigger.ENTERED, MoveTo(second.id), delay=timedelta(days=2)
         ),
         _added,
@@ -369,7 +355,7 @@ def _automate(tour: _Tour) -> None:
         f" leads already in {first.name}: automations act on what happens from now on."
     )
     lead_id = tour.workspace.next_lead_id
-    applied = tour.run(CreateLead("Pied Piper trial", price=60_000), _where(lead_id))
+    applied = tour.run(commands.CreateLead("Pied Piper trial", price=60_000), _where(lead_id))
     for event in applied.events:
         if isinstance(event, ActionScheduled):
             item = event.scheduled
@@ -384,10 +370,10 @@ def _automate(tour: _Tour) -> None:
         f" due (now: item {waiting}); the host's scheduler applies RunDue() when it chooses, to"
         f" carry it out. At {_LATER:%Y-%m-%d %H:%M} UTC, after the two days:"
     )
-    applied = tour.run(RunDue(), lambda applied: _ran(applied, lead_id), at=_LATER)
+    applied = tour.run(commands.RunDue(), lambda applied: _ran(applied, lead_id), at=_LATER)
     (handed,) = (e.scheduled_id for e in applied.events if isinstance(e, ActionHandedOver))
     tour.run(
-        CompleteAction(handed),
+        commands.CompleteAction(handed),
         lambda applied: (
             "the host reports the e-mail sent; workspace.scheduled is now"
             f" {applied.workspace.scheduled!r}"
@@ -422,9 +408,11 @@ def _refuse(tour: _Tour) -> None:
     revision = tour.workspace.revision
     incoming_id = tour.pipeline.stages[0].id
     first_id = tour.pipeline.open_stages[0].id
-    tour.refuse(DeleteStage(_PIPELINE, 142))
-    tour.refuse(MoveLead(6, incoming_id))
-    tour.refuse(AddAutomation(_PIPELINE, (incoming_id,), Trigger.ENTERED, MoveTo(first_id)))
+    tour.refuse(commands.DeleteStage(_PIPELINE, 142))
+    tour.refuse(commands.MoveLead(6, incoming_id))
+    tour.refuse(
+        commands.AddAutomation(_PIPELINE, (incoming_id,), Trigger.ENTERED, MoveTo(first_id))
+    )
     tour.say(f"A refused command changes nothing: the workspace is still at revision {revision}.")
 
 
