@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from functools import partial
 from operator import is_not
-from typing import Any, Final, Generic, TypeVar, cast, final, overload
+from typing import Any, Final, Generic, TypeAlias, TypeVar, cast, final, overload
 
 __all__ = ["PersistentIndex"]
 
@@ -32,6 +32,8 @@ _present: Final = partial(is_not, None)
 value with ``None`` through its ``__eq__``, a Python call for an attrs class."""
 
 Node = tuple[Any, ...]
+_Path: TypeAlias = list[tuple[Node, int]]
+"""The nodes above a slot, from the root down, each with the index of the next step."""
 
 
 def _itself(value: Any) -> Any:
@@ -205,18 +207,27 @@ def _build(items: list[tuple[int, Any]]) -> Node:
     return tuple(slots)
 
 
-def _insert(root: Node, key: int, value: Any, key_of: Callable[[Any], int]) -> tuple[Node, bool]:
-    path: list[tuple[Node, int]] = []
+def _descend(root: Node, key: int) -> tuple[_Path, Node, int, Any, int]:
+    """Follow *key*'s bits from *root* down to the first slot that holds no node.
+
+    Returns the path to that slot's node, the node, the slot's index in it, what the
+    slot holds (``None`` or a value), and the key bits left at that node's level.
+    """
+    path: _Path = []
     node = root
     bits = key
     while True:
         index = bits & _MASK
         slot = node[index]
         if slot.__class__ is not tuple:
-            break
+            return path, node, index, slot, bits
         path.append((node, index))
         node = slot
         bits >>= _BITS
+
+
+def _insert(root: Node, key: int, value: Any, key_of: Callable[[Any], int]) -> tuple[Node, bool]:
+    path, node, index, slot, bits = _descend(root, key)
     added = True
     if slot is None:
         new = value
@@ -230,7 +241,7 @@ def _insert(root: Node, key: int, value: Any, key_of: Callable[[Any], int]) -> t
     return _rebuild(path, node, index, new), added
 
 
-def _rebuild(path: list[tuple[Node, int]], node: Node, index: int, new: Any) -> Node:
+def _rebuild(path: _Path, node: Node, index: int, new: Any) -> Node:
     """Return a new root: *node* with *new* at *index*, and copies of its ancestors."""
     slots = list(node)
     slots[index] = new
@@ -256,17 +267,7 @@ def _pair(first: Any, first_bits: int, second: Any, second_bits: int) -> Node:
 
 def _remove(root: Node, key: int, key_of: Callable[[Any], int]) -> Node | None:
     """Return *root* without *key*, or ``None`` when *key* is not there."""
-    path: list[tuple[Node, int]] = []
-    node = root
-    bits = key
-    while True:
-        index = bits & _MASK
-        slot = node[index]
-        if slot.__class__ is not tuple:
-            break
-        path.append((node, index))
-        node = slot
-        bits >>= _BITS
+    path, node, index, slot, _bits = _descend(root, key)
     if slot is None or key_of(slot) != key:
         return None
     slots = list(node)
