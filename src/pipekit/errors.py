@@ -245,7 +245,19 @@ class StageLimitReached(RuleViolation):
         super().__init__(f"a pipeline holds at most {limit} stages, system stages included")
 
 
-class InvalidPipeline(RuleViolation):
+class _InvalidValue(RuleViolation):
+    """A value built directly breaks a rule: which one, why, and which part is at fault."""
+
+    what: ClassVar[str]
+
+    def __init__(self, rule: str, reason: str, where: tuple[str | int, ...] = ()) -> None:
+        self.rule = rule
+        self.reason = reason
+        self.where = where
+        super().__init__(f"invalid {self.what} ({rule}): {reason}")
+
+
+class InvalidPipeline(_InvalidValue):
     """A pipeline built directly breaks one of the rules R1 to R10; ``rule`` says which.
 
     ``where`` says which part is at fault, as the path of field names and stage
@@ -253,12 +265,7 @@ class InvalidPipeline(RuleViolation):
     """
 
     code: ClassVar[str] = "invalid_pipeline"
-
-    def __init__(self, rule: str, reason: str, where: tuple[str | int, ...] = ()) -> None:
-        self.rule = rule
-        self.reason = reason
-        self.where = where
-        super().__init__(f"invalid pipeline ({rule}): {reason}")
+    what: ClassVar[str] = "pipeline"
 
 
 # -- the workspace: leads, pipelines and loss reasons ---------------------------------
@@ -527,7 +534,7 @@ class LossReasonInUse(RuleViolation):
         )
 
 
-class InvalidWorkspace(RuleViolation):
+class InvalidWorkspace(_InvalidValue):
     """A workspace built directly breaks one of the rules W1 to W7; ``rule`` says which.
 
     ``where`` says which part is at fault, as a path of field names and indexes:
@@ -536,12 +543,7 @@ class InvalidWorkspace(RuleViolation):
     """
 
     code: ClassVar[str] = "invalid_workspace"
-
-    def __init__(self, rule: str, reason: str, where: tuple[str | int, ...] = ()) -> None:
-        self.rule = rule
-        self.reason = reason
-        self.where = where
-        super().__init__(f"invalid workspace ({rule}): {reason}")
+    what: ClassVar[str] = "workspace"
 
 
 class InvalidEvent(RuleViolation):
