@@ -236,11 +236,19 @@ class _Read(Generic[_V]):
     is_main: bool = False
 
 
+def _read_common(data: object, path: str) -> tuple[dict[str, object], int, str, int]:
+    """Return the object *data* with the fields pipelines and statuses share: id, name, sort."""
+    item = _object(data, path)
+    return (
+        item,
+        _read(item, "id", path, int, "an integer"),
+        _read(item, "name", path, str, "a string"),
+        _read(item, "sort", path, int, "an integer"),
+    )
+
+
 def _read_status(data: object, path: str) -> _Read[Stage]:
-    status = _object(data, path)
-    stage_id = _read(status, "id", path, int, "an integer")
-    name = _read(status, "name", path, str, "a string")
-    sort = _read(status, "sort", path, int, "an integer")
+    status, stage_id, name, sort = _read_common(data, path)
     color = _read(status, "color", path, str, "a string")
     kind_code = _read(status, "type", path, int, "an integer")
     if kind_code not in (0, 1):
@@ -261,10 +269,7 @@ def _read_status(data: object, path: str) -> _Read[Stage]:
 
 
 def _read_pipeline(data: object, path: str) -> _Read[Pipeline]:
-    pipeline = _object(data, path)
-    pipeline_id = _read(pipeline, "id", path, int, "an integer")
-    name = _read(pipeline, "name", path, str, "a string")
-    sort = _read(pipeline, "sort", path, int, "an integer")
+    pipeline, pipeline_id, name, sort = _read_common(data, path)
     is_main = _read(pipeline, "is_main", path, bool, "a boolean")
     # Kommo always sends is_archive; a pipeline without it is read as not archived.
     archived = "is_archive" in pipeline and _read(pipeline, "is_archive", path, bool, "a boolean")
