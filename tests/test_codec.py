@@ -87,7 +87,7 @@ from pipekit import (
     new_workspace,
 )
 from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_SAFE_INTEGER, SAFE_RANGE, Range
-from pipekit.codec import dump, load, load_command, load_event
+from pipekit.codec import dump, load, load_command, load_event, one_line
 from tests.profiles import COSTLY, LIGHT, MODERATE
 from tests.strategies import color_texts, colors, names, pipelines
 
@@ -656,7 +656,7 @@ def assert_total(kind: Any, data: Any) -> None:
     assert json.dumps(data) == before
     if error is not None:
         resolve(data, error.path)  # the path names a place that exists in the document
-        assert str(error).startswith(f"at {error.path or '/'}: ")
+        assert str(error).startswith(f"at {one_line(error.path) or '/'}: ")
         return
     if kind is Command:
         assert isinstance(value, COMMAND_CLASSES)
@@ -1652,6 +1652,16 @@ class TestDecodeError:
         assert str(error).startswith("at /pipelines/0/stages/3/color: ")
         assert "'red'" in str(error)
         assert "#rrggbb" in str(error)
+
+    def test_writes_a_key_that_would_break_its_line_as_an_escape(self) -> None:
+        document = rich_document()
+        document["loss_reasons"][0]["\n\x1b"] = 1
+        with pytest.raises(DecodeError) as caught:
+            load(Workspace, document)
+        error = caught.value
+        assert error.path == "/loss_reasons/0/\n\x1b"
+        assert str(error).startswith("at /loss_reasons/0/\\n\\x1b: unknown field")
+        assert "\n" not in str(error)
 
     def test_pickles_with_its_facts(self) -> None:
         error = self._caught()

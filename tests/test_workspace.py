@@ -1000,4 +1000,4 @@ class TestConstructionCost:
         workspace = Workspace((default_pipeline(),), 1, leads=leads, loss_reasons=reasons)
         # A scan of the reasons per lead would take about count * count = 4,000,000 looks.
         assert CountedId.looks <= 10 * (count + count)
-        assert workspace._reason_uses[-1 if given == "the last reason" else 0] == count
+        assert workspace.account.reason_count(reason_id) == count

@@ -149,9 +149,8 @@ from pipekit.pipeline import (
     rename_terminal,
 )
 from pipekit.planning import plan
-from pipekit.scheduling import due
 from pipekit.stage import Stage, StageKind
-from pipekit.workspace import MAX_PIPELINES, StageTotal, Workspace, new_workspace
+from pipekit.workspace import MAX_PIPELINES, StageTotal, Workspace, due, new_workspace
 
 __all__ = [
     "KOMMO_PALETTE",

@@ -244,10 +244,15 @@ class Schedule:
     # -- changing -------------------------------------------------------------------
 
     def with_item(self, item: Scheduled) -> Schedule:
-        """Return a schedule that also holds *item*, a new waiting item with a fresh id."""
+        """Return a schedule that also holds *item*, a new item (waiting or handed over)."""
+        waiting, handed = self._waiting, self._handed
+        if item.handed_over_at is None:
+            waiting = waiting.with_item(_key(item), item)
+        else:  # scheduled and handed over within one command
+            handed = handed.with_item(_key(item), item)
         return self._evolve(
-            self._waiting.with_item(_key(item), item),
-            self._handed,
+            waiting,
+            handed,
             self._by_id.with_value(item),
             _lead_joined(self._by_lead, item),
             self._len + 1,

@@ -44,6 +44,7 @@ from typing import (
     cast,
     get_type_hints,
 )
+from unicodedata import category
 
 import attrs
 
@@ -116,7 +117,19 @@ class DecodeError(PipekitError, ValueError):
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"at {path or '/'}: {reason}")
+        super().__init__(f"at {one_line(path) or '/'}: {reason}")
+
+
+def one_line(text: str) -> str:
+    """Return *text* with each control character and line break written as its escape.
+
+    A pointer holds the document's own keys, which may hold a line break: a message
+    that shows one stays on one line.
+    """
+    return "".join(repr(c)[1:-1] if category(c) in _BREAKING else c for c in text)
+
+
+_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
 
 
 # -- the shape of each type ---------------------------------------------------------

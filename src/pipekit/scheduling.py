@@ -4,11 +4,11 @@ Every lead change that :func:`pipekit.apply` makes is matched against the enable
 automations watching the stage the lead leaves and the stage it enters; each
 match whose price conditions hold schedules the automation's action, due its
 delay after the change (:class:`~pipekit.ActionScheduled`). Nothing runs inside
-the command that caused it: a host asks :func:`due` what is due, and applies
+the command that caused it: a host asks :func:`~pipekit.due` what is due, and applies
 :class:`~pipekit.RunDue` to carry it out.
 
 >>> from datetime import datetime, timedelta, timezone
->>> from pipekit import AddAutomation, CreateLead, HostAction, Trigger, apply, new_workspace
+>>> from pipekit import AddAutomation, CreateLead, HostAction, Trigger, apply, due, new_workspace
 >>> at = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 >>> welcome = HostAction("send_email", {"template": "welcome"})
 >>> workspace = new_workspace()
@@ -23,49 +23,28 @@ the command that caused it: a host asks :func:`due` what is due, and applies
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from itertools import islice
 from typing import Final
 
-from pipekit._checks import require_int, require_type
-from pipekit._schedule import time_key
+from pipekit._checks import require_type
+from pipekit.account import Account, Place
 from pipekit.automation import Automation, Scheduled, Trigger, trusted_scheduled
 from pipekit.bounds import MAX_ID
 from pipekit.errors import InvalidId, ScheduleOutOfRange
 from pipekit.events import ActionCancelled, ActionScheduled, Event
-from pipekit.lead import Lead, check_aware
-from pipekit.workspace import Workspace
+from pipekit.lead import Lead
 
-__all__ = ["MAX_REASON_LENGTH", "due"]
+__all__ = ["MAX_REASON_LENGTH", "Reactions", "check_failure_reason"]
 
 MAX_REASON_LENGTH: Final = 1000
 """The longest reason a host may give for a failed action."""
-
-Place = tuple[int, int]
-"""Where a lead is: (pipeline id, stage id)."""
 
 # Tuples, not sets: membership compares by identity first, where a set would call
 # Enum.__hash__, a Python function, for every automation a lead change looks at.
 _ON_CREATE: Final = (Trigger.CREATED, Trigger.ENTERED)
 _ON_MOVE_IN: Final = (Trigger.MOVED_IN, Trigger.ENTERED)
 _NOTHING: Final[frozenset[int]] = frozenset()
-
-
-def due(workspace: Workspace, now: datetime, *, limit: int | None = None) -> tuple[Scheduled, ...]:
-    """Return the actions due at *now* and not handed over, by (due time, id).
-
-    *now* must be timezone-aware (a naive one raises :class:`ValueError`). The cost
-    is O(k log n) for k items due among n, with no scan of the rest; *limit*
-    returns at most that many, for a host that works in batches.
-    """
-    require_type(workspace, Workspace, "workspace")
-    check_aware(now, "now")
-    items = workspace._schedule.due(time_key(now))
-    if limit is not None:
-        if require_int(limit, "limit") < 0:
-            raise ValueError(f"limit is at least 0, got {limit!r}")
-        return tuple(islice(items, limit))
-    return tuple(items)
 
 
 def check_failure_reason(reason: str) -> str:
@@ -94,72 +73,63 @@ def _matches(automation: Automation, lead: Lead) -> bool:
 class Reactions:
     """The scheduling events that lead changes cause within one decision.
 
-    Ids of new items count up from the workspace's ``next_scheduled_id``;
-    automations in *silenced* (about to be removed) fire nothing.
+    Ids of new items count up from *next_id*, by default the account's
+    ``next_scheduled_id``; automations in *silenced* (about to be removed) fire nothing.
     """
 
-    __slots__ = ("at", "cancelled", "events", "next_id", "revision", "silenced", "workspace")
+    __slots__ = ("account", "at", "cancelled", "events", "next_id", "revision", "silenced")
 
     def __init__(
         self,
-        workspace: Workspace,
+        account: Account,
         revision: int,
         at: datetime,
         *,
         silenced: frozenset[int] = _NOTHING,
+        next_id: int | None = None,
     ) -> None:
-        self.workspace = workspace
+        self.account = account
         self.revision = revision
         self.at = at
-        self.next_id = workspace.next_scheduled_id
+        self.next_id = account.next_scheduled_id if next_id is None else next_id
         self.events: list[Event] = []
         self.cancelled: set[int] = set()
         self.silenced = silenced
 
     def created(self, lead: Lead) -> None:
         """Fire CREATED and ENTERED for a lead just created where it is."""
-        for automation in self.workspace._watchers.get((lead.pipeline_id, lead.stage_id), ()):
+        for automation in self.account.watchers((lead.pipeline_id, lead.stage_id)):
             if automation.trigger in _ON_CREATE:
                 self._schedule(automation, lead)
 
-    def moved(self, lead: Lead, origin: Place, target: Place) -> None:
-        """Cancel what a move from *origin* to *target* ends, then fire LEFT, MOVED_IN, ENTERED."""
-        workspace = self.workspace
-        if len(workspace._schedule):
-            for item in workspace._schedule.of_lead(lead.id):
-                if item.handed_over_at is not None:
-                    continue
-                automation = workspace._automation_ids.get(item.automation_id)
-                if automation is None or automation.trigger is Trigger.LEFT:
-                    continue
-                if not watches(automation, target):
-                    self.cancel(item.id)
-        watchers = workspace._watchers
-        if not watchers:
-            return
-        # watches() written out: this runs for every move.
-        for automation in watchers.get(origin, ()):
-            if automation.trigger is Trigger.LEFT and not (
-                target[0] == automation.pipeline_id and target[1] in automation.stage_ids
-            ):
+    def moved(
+        self, lead: Lead, scheduled: Iterable[Scheduled], origin: Place, target: Place
+    ) -> None:
+        """Cancel what a move from *origin* to *target* ends, then fire LEFT, MOVED_IN, ENTERED.
+
+        *scheduled* are the lead's items before the move.
+        """
+        account = self.account
+        for item in scheduled:
+            if item.handed_over_at is not None:
+                continue
+            automation = account.automation(item.automation_id)
+            if automation.trigger is not Trigger.LEFT and not watches(automation, target):
+                self.cancel(item.id)
+        for automation in account.watchers(origin):
+            if automation.trigger is Trigger.LEFT and not watches(automation, target):
                 self._schedule(automation, lead)
-        for automation in watchers.get(target, ()):
-            if automation.trigger in _ON_MOVE_IN and not (
-                origin[0] == automation.pipeline_id and origin[1] in automation.stage_ids
-            ):
+        for automation in account.watchers(target):
+            if automation.trigger in _ON_MOVE_IN and not watches(automation, origin):
                 self._schedule(automation, lead)
 
-    def removed(self, lead_id: int) -> None:
-        """Cancel every item of a lead about to be deleted or declined."""
-        for item in self.workspace._schedule.of_lead(lead_id):
-            self.cancel(item.id)
-
-    def let_go(self, automation_id: int) -> None:
-        """Cancel the items not handed over of an automation about to change or go."""
-        for item in self.workspace._schedule.waiting_of(automation_id):
+    def cancel_all(self, items: Iterable[Scheduled]) -> None:
+        """Cancel *items*: those of a lead about to go, or of an automation about to change."""
+        for item in items:
             self.cancel(item.id)
 
     def cancel(self, scheduled_id: int) -> None:
+        """Cancel the item *scheduled_id*, once."""
         if scheduled_id not in self.cancelled:
             self.cancelled.add(scheduled_id)
             self.events.append(ActionCancelled(self.revision, self.at, scheduled_id))

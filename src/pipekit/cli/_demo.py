@@ -36,8 +36,7 @@ from pipekit.events import (
     LeadsRelocated,
 )
 from pipekit.pipeline import Pipeline
-from pipekit.scheduling import due
-from pipekit.workspace import Workspace, new_workspace
+from pipekit.workspace import Workspace, due, new_workspace
 
 __all__ = ["demo"]
 

@@ -33,8 +33,7 @@ from pipekit.events import Event
 from pipekit.kommo import KommoFormatError, from_kommo
 from pipekit.pipeline import Pipeline
 from pipekit.planning import plan
-from pipekit.scheduling import due
-from pipekit.workspace import Workspace, new_workspace
+from pipekit.workspace import Workspace, due, new_workspace
 
 __all__ = ["main"]
 
