@@ -922,7 +922,7 @@ class TestOutput:
     def test_documents_carry_their_tag_and_the_workspace_its_schema(self) -> None:
         document = rich_document()
         assert document["schema"] == "pipekit/1"
-        assert dump(WinLead(3)) == {"lead_id": 3, "type": "WinLead"}
+        assert dump(WinLead(3)) == {"expected_version": None, "lead_id": 3, "type": "WinLead"}
         event = apply(new_workspace(), CreateLead("ACME"), at=START).events[0]
         event_document = dump(event)
         assert isinstance(event_document, dict)

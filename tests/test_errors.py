@@ -36,10 +36,12 @@ from pipekit import (
     InvalidPriceRange,
     InvalidStageId,
     InvalidTarget,
+    InvalidVersion,
     InvalidWorkspace,
     LastOpenStage,
     LastPipeline,
     LeadNotIncoming,
+    LeadVersionConflict,
     LossReasonInUse,
     MainPipelineLocked,
     MoveLead,
@@ -247,6 +249,14 @@ ADDED_NAMES = {
     "MAX_DELAY",
     "InvalidOutcome",
     "ScheduleOutOfRange",
+    # The two halves of an account, the lead-level path and lead versions (issue 20).
+    "Account",
+    "LeadRecord",
+    "LeadTable",
+    "LeadsApplied",
+    "apply_to_leads",
+    "InvalidVersion",
+    "LeadVersionConflict",
 }
 
 CODES: list[tuple[type[PipekitError], str]] = [
@@ -291,9 +301,15 @@ CODES: list[tuple[type[PipekitError], str]] = [
     (DuplicateAutomationId, "duplicate_automation_id"),
     (InvalidOutcome, "invalid_outcome"),
     (ScheduleOutOfRange, "schedule_out_of_range"),
+    (InvalidVersion, "invalid_version"),
+    (LeadVersionConflict, "lead_version_conflict"),
 ]
 ERRORS = [cls for cls, _ in CODES]
-VIOLATIONS = [cls for cls in ERRORS if cls not in (PipekitError, RuleViolation, RevisionConflict)]
+VIOLATIONS = [
+    cls
+    for cls in ERRORS
+    if cls not in (PipekitError, RuleViolation, RevisionConflict, LeadVersionConflict)
+]
 LOOKUPS = [
     UnknownStage,
     UnknownPipeline,
@@ -494,6 +510,16 @@ EXAMPLES: list[tuple[PipekitError, dict[str, object], str]] = [
         "an automation's delay is at least 0, got -120 seconds",
     ),
     (
+        InvalidVersion(-1),
+        {"version": -1},
+        "a lead's version is a whole number from 0 to 9007199254740991, got -1",
+    ),
+    (
+        LeadVersionConflict(7, 2, 3),
+        {"lead_id": 7, "expected": 2, "actual": 3},
+        "expected lead 7 at version 2, but it is at version 3",
+    ),
+    (
         InvalidPriceRange(500, 100),
         {"min_price": 500, "max_price": 100},
         "min_price 500 is above max_price 100: no price lies between them",
@@ -601,6 +627,7 @@ class TestHierarchy:
     def test_revision_conflict_is_a_pipekit_error_but_not_a_rule_violation(self) -> None:
         # The command may be fine: the caller's view of the workspace is stale.
         assert issubclass(RevisionConflict, PipekitError)
+        assert issubclass(LeadVersionConflict, RevisionConflict)
         assert not issubclass(RevisionConflict, RuleViolation)
         assert not issubclass(RevisionConflict, ValueError)
         assert not issubclass(RevisionConflict, LookupError)
@@ -627,6 +654,7 @@ class TestHierarchy:
             PipekitError: set(),
             RuleViolation: {"PipekitError"},
             RevisionConflict: {"PipekitError"},
+            LeadVersionConflict: {"PipekitError", "RevisionConflict"},
             InvalidStageId: {"PipekitError", "RuleViolation", "InvalidId"},
         }.get(cls, {"PipekitError", "RuleViolation"})
         assert public_bases(cls) == expected

@@ -125,6 +125,7 @@ class TestConstruction:
             "stage_entered_at",
             "closed_at",
             "loss_reason_id",
+            "version",  # added by the lead-level path (issue 20), last, with a default
         ]
 
     def test_takes_positional_arguments(self) -> None:
@@ -355,7 +356,7 @@ class TestRepr:
             "Lead(id=1, name='ACME', pipeline_id=1, stage_id=144, price=150000,"
             " created_at=datetime.datetime(2026, 11, 27, 9, 30, tzinfo=datetime.timezone.utc),"
             " stage_entered_at=datetime.datetime(2026, 11, 27, 9, 30,"
-            " tzinfo=datetime.timezone.utc), closed_at=None, loss_reason_id=None)"
+            " tzinfo=datetime.timezone.utc), closed_at=None, loss_reason_id=None, version=0)"
         )
 
     @pytest.mark.parametrize(

@@ -100,6 +100,7 @@ from pipekit import (
     LeadCreated,
     LeadMoved,
     LeadNotIncoming,
+    LeadVersionConflict,
     LoseLead,
     LossReasonInUse,
     MainPipelineLocked,
@@ -173,6 +174,7 @@ class NaiveLead(TypedDict):
     stage_entered_at: datetime
     closed_at: datetime | None
     loss_reason_id: int | None
+    version: int
 
 
 class NaiveReason(TypedDict):
@@ -363,10 +365,14 @@ class NaiveWorkspace:
                 return pipeline
         raise Refused(UnknownPipeline)
 
-    def lead(self, lead_id: int) -> NaiveLead:
+    def lead(self, lead_id: int, expected_version: int | None = None) -> NaiveLead:
         if lead_id not in self.leads:
             raise Refused(UnknownLead)
-        return self.leads[lead_id]
+        lead = self.leads[lead_id]
+        # A lead command naming a version is refused once the lead changed since.
+        if expected_version is not None and expected_version != lead["version"]:
+            raise Refused(LeadVersionConflict)
+        return lead
 
     def reason(self, reason_id: int) -> NaiveReason:
         for reason in self.reasons:
@@ -449,12 +455,12 @@ class NaiveWorkspace:
             case AcceptLead():
                 self.accept_lead(command, at)
             case DeclineLead():
-                lead = self.lead(command.lead_id)
+                lead = self.lead(command.lead_id, command.expected_version)
                 if self.kind_of(lead) != "incoming":
                     raise Refused(LeadNotIncoming)
                 self.delete_lead(lead["id"])
             case DeleteLead():
-                self.delete_lead(self.lead(command.lead_id)["id"])
+                self.delete_lead(self.lead(command.lead_id, command.expected_version)["id"])
             case AddLossReason():
                 self.add_reason(command)
             case RenameLossReason():
@@ -575,6 +581,7 @@ class NaiveWorkspace:
         for lead in self.leads_in(pipeline["id"], stage["id"]):
             lead["stage_id"] = target["id"]
             lead["stage_entered_at"] = at
+            lead["version"] += 1
             origin = (pipeline["id"], stage["id"])
             self.lead_changed(lead, origin, at, automations_before, silenced=removed)
         pipeline["stages"].remove(stage)
@@ -687,6 +694,7 @@ class NaiveWorkspace:
             "stage_entered_at": at,
             "closed_at": None,
             "loss_reason_id": None,
+            "version": 0,
         }
         self.lead_changed(self.leads[lead_id], None, at)
 
@@ -698,10 +706,11 @@ class NaiveWorkspace:
         lead["stage_entered_at"] = at
         lead["closed_at"] = at if stage["kind"] in CLOSED else None
         lead["loss_reason_id"] = None
+        lead["version"] += 1
         self.lead_changed(lead, origin, at)
 
     def move_lead(self, command: MoveLead, at: datetime) -> None:
-        lead = self.lead(command.lead_id)
+        lead = self.lead(command.lead_id, command.expected_version)
         pipeline_id = lead["pipeline_id"] if command.pipeline_id is None else command.pipeline_id
         target = find_stage(self.pipeline(pipeline_id), command.stage_id)
         if self.kind_of(lead) == "incoming" or target["kind"] == "incoming":
@@ -710,7 +719,7 @@ class NaiveWorkspace:
             self.enter(lead, pipeline_id, target, at)
 
     def win_lead(self, command: WinLead, at: datetime) -> None:
-        lead = self.lead(command.lead_id)
+        lead = self.lead(command.lead_id, command.expected_version)
         if self.kind_of(lead) == "incoming":
             raise Refused(StageLocked)
         won = self.pipeline(lead["pipeline_id"])["stages"][-2]
@@ -718,7 +727,7 @@ class NaiveWorkspace:
             self.enter(lead, lead["pipeline_id"], won, at)
 
     def lose_lead(self, command: LoseLead, at: datetime) -> None:
-        lead = self.lead(command.lead_id)
+        lead = self.lead(command.lead_id, command.expected_version)
         if self.kind_of(lead) == "incoming":
             raise Refused(StageLocked)
         if command.loss_reason_id is not None:
@@ -726,11 +735,12 @@ class NaiveWorkspace:
         lost = self.pipeline(lead["pipeline_id"])["stages"][-1]
         if lead["stage_id"] != lost["id"]:
             self.enter(lead, lead["pipeline_id"], lost, at)
-        # Already in lost: only the reason changes (W5).
+        elif lead["loss_reason_id"] != command.loss_reason_id:
+            lead["version"] += 1  # already in lost: only the reason changes (W5)
         lead["loss_reason_id"] = command.loss_reason_id
 
     def accept_lead(self, command: AcceptLead, at: datetime) -> None:
-        lead = self.lead(command.lead_id)
+        lead = self.lead(command.lead_id, command.expected_version)
         if self.kind_of(lead) != "incoming":
             raise Refused(LeadNotIncoming)
         pipeline = self.pipeline(lead["pipeline_id"])
@@ -1183,6 +1193,7 @@ def field_kind(annotation: object) -> str:
     return {
         "Id": "int",
         "Price": "int",
+        "Revision": "int",
         "Delay": "timedelta",
         "tuple[Id, ...]": "tuple[int, ...]",
     }.get(kind, kind)
@@ -1952,6 +1963,30 @@ class WorkspaceMachine(RuleBasedStateMachine):
         for command, seconds in commands:
             self.run(command, self.tick(seconds))
         return self.take_made()
+
+    @rule(
+        target=MADE,
+        lead_id=LEAD_IDS,
+        seen=st.sampled_from(["current", "one before", "one after"]),
+        way=st.sampled_from(["move", "win", "lose", "delete"]),
+        stage_id=STAGE_IDS,
+        seconds=SECONDS,
+    )
+    def act_on_the_version_seen(
+        self, lead_id: int, seen: str, way: str, stage_id: int, seconds: int
+    ) -> MultipleResults[Made]:
+        # A client names the version it saw: the current one goes through, a stale one
+        # (or one from the future) is refused; the model keeps versions of its own.
+        lead = self.workspace.leads.get(lead_id)
+        version = 0 if lead is None else lead.version
+        version = max(0, version + {"current": 0, "one before": -1, "one after": 1}[seen])
+        commands: dict[str, Command] = {
+            "move": MoveLead(lead_id, stage_id, expected_version=version),
+            "win": WinLead(lead_id, expected_version=version),
+            "lose": LoseLead(lead_id, expected_version=version),
+            "delete": DeleteLead(lead_id, expected_version=version),
+        }
+        return self.step(commands[way], seconds)
 
     @rule(
         target=MADE,

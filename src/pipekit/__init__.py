@@ -7,7 +7,8 @@
 ['Initial Contact', 'Demo', 'Offer Made', 'Negotiation']
 """
 
-from pipekit.applying import Applied, apply
+from pipekit.account import Account
+from pipekit.applying import Applied, LeadsApplied, apply, apply_to_leads
 from pipekit.automation import (
     MAX_AUTOMATIONS,
     Action,
@@ -75,10 +76,12 @@ from pipekit.errors import (
     InvalidPriceRange,
     InvalidStageId,
     InvalidTarget,
+    InvalidVersion,
     InvalidWorkspace,
     LastOpenStage,
     LastPipeline,
     LeadNotIncoming,
+    LeadVersionConflict,
     LossReasonInUse,
     MainPipelineLocked,
     PipekitError,
@@ -134,6 +137,7 @@ from pipekit.events import (
 )
 from pipekit.evolve import replay
 from pipekit.lead import Lead, LossReason
+from pipekit.leads import LeadRecord, LeadTable
 from pipekit.names import MAX_NAME_LENGTH
 from pipekit.pipeline import (
     MAX_STAGES,
@@ -163,6 +167,7 @@ __all__ = [
     "MAX_REVISION",
     "MAX_STAGES",
     "AcceptLead",
+    "Account",
     "Action",
     "ActionCancelled",
     "ActionCompleted",
@@ -220,6 +225,7 @@ __all__ = [
     "InvalidPriceRange",
     "InvalidStageId",
     "InvalidTarget",
+    "InvalidVersion",
     "InvalidWorkspace",
     "LastOpenStage",
     "LastPipeline",
@@ -230,6 +236,10 @@ __all__ = [
     "LeadDeleted",
     "LeadMoved",
     "LeadNotIncoming",
+    "LeadRecord",
+    "LeadTable",
+    "LeadVersionConflict",
+    "LeadsApplied",
     "LeadsRelocated",
     "LoseLead",
     "LossReason",
@@ -286,6 +296,7 @@ __all__ = [
     "Workspace",
     "add_stage",
     "apply",
+    "apply_to_leads",
     "default_pipeline",
     "delete_stage",
     "disable_incoming",

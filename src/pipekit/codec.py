@@ -13,7 +13,7 @@ value, with every rule re-checked by the constructors, or raises
 
 >>> from pipekit import MoveLead, default_pipeline
 >>> dump(MoveLead(lead_id=7, stage_id=145))
-{'lead_id': 7, 'pipeline_id': None, 'stage_id': 145, 'type': 'MoveLead'}
+{'expected_version': None, 'lead_id': 7, 'pipeline_id': None, 'stage_id': 145, 'type': 'MoveLead'}
 >>> load_command({"type": "CreateLead", "name": "ACME"})
 CreateLead(name='ACME', price=0, pipeline_id=None, stage_id=None, incoming=False, lead_id=None)
 >>> load(Color, "#ABC")
@@ -415,6 +415,7 @@ _TAGS: Final[dict[type, str]] = {}
 
 ADDED_LATER: Final[Mapping[type, frozenset[str]]] = {
     Pipeline: frozenset({"archived"}),
+    Lead: frozenset({"version"}),
     Workspace: frozenset({"automations", "next_automation_id", "scheduled", "next_scheduled_id"}),
 }
 """The fields added after the ``pipekit/1`` format was first written, by the class holding them.

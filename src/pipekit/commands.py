@@ -9,7 +9,7 @@ lost": a command that names another kind could never be carried out.
 
 >>> from pipekit import MoveLead
 >>> MoveLead(lead_id=7, stage_id=145)
-MoveLead(lead_id=7, stage_id=145, pipeline_id=None)
+MoveLead(lead_id=7, stage_id=145, pipeline_id=None, expected_version=None)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TypeAlias, final
 import attrs
 
 from pipekit.automation import Action, Trigger
-from pipekit.bounds import Delay, Id, Price
+from pipekit.bounds import Delay, Id, Price, Revision
 from pipekit.color import Color
 from pipekit.stage import Outcome, StageKind, check_outcome
 
@@ -200,6 +200,9 @@ class DeletePipeline:
 
 
 # -- leads --------------------------------------------------------------------------
+# A command on one existing lead may name, as ``expected_version``, the version of
+# the lead its client saw: if the lead changed since, it is refused with
+# LeadVersionConflict. Left out, any version will do.
 
 
 @final
@@ -227,6 +230,7 @@ class MoveLead:
     lead_id: Id
     stage_id: Id
     pipeline_id: Id | None = None
+    expected_version: Revision | None = None
 
 
 @final
@@ -235,6 +239,7 @@ class WinLead:
     """Move a lead to the won stage of its pipeline."""
 
     lead_id: Id
+    expected_version: Revision | None = None
 
 
 @final
@@ -244,6 +249,7 @@ class LoseLead:
 
     lead_id: Id
     loss_reason_id: Id | None = None
+    expected_version: Revision | None = None
 
 
 @final
@@ -253,6 +259,7 @@ class AcceptLead:
 
     lead_id: Id
     stage_id: Id | None = None
+    expected_version: Revision | None = None
 
 
 @final
@@ -261,6 +268,7 @@ class DeclineLead:
     """Decline a lead waiting in incoming leads: it leaves the workspace."""
 
     lead_id: Id
+    expected_version: Revision | None = None
 
 
 @final
@@ -269,6 +277,7 @@ class DeleteLead:
     """Delete a lead, wherever it is."""
 
     lead_id: Id
+    expected_version: Revision | None = None
 
 
 # -- loss reasons -------------------------------------------------------------------

@@ -45,6 +45,7 @@ from pipekit.errors import (
     IncomingDisabled,
     InvalidTarget,
     LeadNotIncoming,
+    LeadVersionConflict,
     RuleViolation,
     StageLocked,
     UnknownLead,
@@ -103,11 +104,19 @@ class _Context:
         self.revision = revision
         self.at = at
 
-    def record(self, lead_id: int) -> LeadRecord:
-        """Return the lead *lead_id* with its scheduled actions, or raise UnknownLead."""
+    def record(self, lead_id: int, expected_version: int | None = None) -> LeadRecord:
+        """Return the lead *lead_id* with its scheduled actions.
+
+        Raises :class:`~pipekit.UnknownLead` when there is none, and
+        :class:`~pipekit.LeadVersionConflict` when it is not at *expected_version*.
+        """
         record = self.leads.record(require_int(lead_id, "a lead id"))
         if record is None:
             raise UnknownLead(lead_id)
+        if expected_version is not None:
+            version = record.lead.version
+            if require_int(expected_version, "expected_version") != version:
+                raise LeadVersionConflict(lead_id, expected_version, version)
         return record
 
     def reactions(
@@ -363,7 +372,7 @@ def _open_target(pipeline: Pipeline, stage_id: int) -> Stage:
 
 
 def _move_lead(ctx: _Context, command: c.MoveLead) -> Decision:
-    record = ctx.record(command.lead_id)
+    record = ctx.record(command.lead_id, command.expected_version)
     return _moved(ctx, record, command.pipeline_id, command.stage_id)
 
 
@@ -416,7 +425,7 @@ def _check_not_incoming(account: Account, lead: Lead) -> None:
 
 
 def _win_lead(ctx: _Context, command: c.WinLead) -> Decision:
-    record = ctx.record(command.lead_id)
+    record = ctx.record(command.lead_id, command.expected_version)
     lead = record.lead
     _check_not_incoming(ctx.account, lead)
     won = ctx.account.pipeline(lead.pipeline_id).won.id
@@ -428,7 +437,7 @@ def _win_lead(ctx: _Context, command: c.WinLead) -> Decision:
 
 
 def _lose_lead(ctx: _Context, command: c.LoseLead) -> Decision:
-    record = ctx.record(command.lead_id)
+    record = ctx.record(command.lead_id, command.expected_version)
     lead = record.lead
     _check_not_incoming(ctx.account, lead)
     reason_id = command.loss_reason_id
@@ -446,8 +455,10 @@ def _lose_lead(ctx: _Context, command: c.LoseLead) -> Decision:
     return (moved, *_after_move(ctx, record, (pipeline_id, lost)))
 
 
-def _incoming_lead(ctx: _Context, lead_id: int) -> tuple[LeadRecord, Pipeline]:
-    record = ctx.record(lead_id)
+def _incoming_lead(
+    ctx: _Context, lead_id: int, expected_version: int | None
+) -> tuple[LeadRecord, Pipeline]:
+    record = ctx.record(lead_id, expected_version)
     lead = record.lead
     pipeline = ctx.account.pipeline(lead.pipeline_id)
     incoming = pipeline.incoming
@@ -457,7 +468,7 @@ def _incoming_lead(ctx: _Context, lead_id: int) -> tuple[LeadRecord, Pipeline]:
 
 
 def _accept_lead(ctx: _Context, command: c.AcceptLead) -> Decision:
-    record, pipeline = _incoming_lead(ctx, command.lead_id)
+    record, pipeline = _incoming_lead(ctx, command.lead_id, command.expected_version)
     lead = record.lead
     if command.stage_id is None:
         target = pipeline.open_stages[0]
@@ -468,13 +479,13 @@ def _accept_lead(ctx: _Context, command: c.AcceptLead) -> Decision:
 
 
 def _decline_lead(ctx: _Context, command: c.DeclineLead) -> Decision:
-    record, _pipeline = _incoming_lead(ctx, command.lead_id)
+    record, _pipeline = _incoming_lead(ctx, command.lead_id, command.expected_version)
     declined = e.LeadDeclined(ctx.revision, ctx.at, record.lead)
     return (*_cancelled(ctx, record.scheduled), declined)
 
 
 def _delete_lead(ctx: _Context, command: c.DeleteLead) -> Decision:
-    record = ctx.record(command.lead_id)
+    record = ctx.record(command.lead_id, command.expected_version)
     deleted = e.LeadDeleted(ctx.revision, ctx.at, record.lead)
     return (*_cancelled(ctx, record.scheduled), deleted)
 

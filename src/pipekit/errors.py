@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipekit._checks import int_text
-from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_PRICE, microseconds
+from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_PRICE, MAX_REVISION, microseconds
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -48,10 +48,12 @@ __all__ = [
     "InvalidPriceRange",
     "InvalidStageId",
     "InvalidTarget",
+    "InvalidVersion",
     "InvalidWorkspace",
     "LastOpenStage",
     "LastPipeline",
     "LeadNotIncoming",
+    "LeadVersionConflict",
     "LossReasonInUse",
     "MainPipelineLocked",
     "PipekitError",
@@ -300,6 +302,24 @@ class RevisionConflict(PipekitError):
             expected,
             actual,
             f"the log jumps: the next events should have revision {expected}, not {actual}",
+        )
+
+
+class LeadVersionConflict(RevisionConflict):
+    """A lead is not at the version the command expected: someone changed that lead first.
+
+    A command on one lead may name, as ``expected_version``, the version of the
+    lead its client saw. Changes to other leads never conflict with it.
+    """
+
+    code: ClassVar[str] = "lead_version_conflict"
+
+    def __init__(self, lead_id: int, expected: int, actual: int) -> None:
+        self.lead_id = lead_id
+        super().__init__(
+            expected,
+            actual,
+            f"expected lead {lead_id} at version {expected}, but it is at version {actual}",
         )
 
 
@@ -578,6 +598,18 @@ class InvalidDelay(RuleViolation):
                 f"an automation's delay is at most {MAX_DELAY.days} days (ten years),"
                 f" got {seconds} seconds"
             )
+
+
+class InvalidVersion(RuleViolation):
+    """A lead's version is negative or above ``MAX_REVISION`` (2**53 - 1)."""
+
+    code: ClassVar[str] = "invalid_version"
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        super().__init__(
+            f"a lead's version is a whole number from 0 to {MAX_REVISION}, got {int_text(version)}"
+        )
 
 
 class InvalidPriceRange(RuleViolation):

@@ -27,8 +27,8 @@ from typing import final
 import attrs
 
 from pipekit._checks import require_int, require_type
-from pipekit.bounds import ID_RANGE, PRICE_RANGE, Id, Price
-from pipekit.errors import InvalidId, InvalidPrice
+from pipekit.bounds import ID_RANGE, PRICE_RANGE, REVISION_RANGE, Id, Price, Revision
+from pipekit.errors import InvalidId, InvalidPrice, InvalidVersion
 from pipekit.names import clean_name
 from pipekit.stage import check_id
 
@@ -73,6 +73,12 @@ def _optional_reason_id(value: int | None) -> int | None:
     return None if value is None else _reason_id(value)
 
 
+def _version(value: int) -> int:
+    if require_int(value, "a lead's version") not in REVISION_RANGE:
+        raise InvalidVersion(value)
+    return value
+
+
 def _aware(value: datetime) -> datetime:
     return check_aware(value)
 
@@ -89,7 +95,10 @@ class Lead:
     ``price`` is in minor units (cents), at least 0. ``created_at`` and
     ``stage_entered_at`` are timezone-aware; ``closed_at`` is set exactly while the
     lead sits in the won or lost stage, and ``loss_reason_id`` only while it sits in
-    lost. The name follows R7 but need not be unique.
+    lost. The name follows R7 but need not be unique. ``version`` grows by one with
+    each change to the lead (a move, a new loss reason), from 0 when it is created:
+    a command may name the version its client saw (``expected_version``) and is
+    refused if the lead changed since. Equality leaves the version out.
     """
 
     id: Id = attrs.field(converter=_lead_id)
@@ -101,6 +110,9 @@ class Lead:
     stage_entered_at: datetime = attrs.field(converter=_aware)
     closed_at: datetime | None = attrs.field(default=None, converter=_optional_aware)
     loss_reason_id: Id | None = attrs.field(default=None, converter=_optional_reason_id)
+    # Counts changes; it is not part of what the lead is, so two leads that differ
+    # only in their versions are equal (a lead moved back equals itself before).
+    version: Revision = attrs.field(default=0, converter=_version, eq=False)
 
 
 def trusted_lead(
@@ -112,7 +124,7 @@ def trusted_lead(
     closed_at: datetime | None,
     loss_reason_id: int | None,
 ) -> Lead:
-    """Return *lead* in another stage, from values the workspace has already checked."""
+    """Return *lead* in another stage, one version on, from values already checked."""
     result = object.__new__(Lead)
     set_field = object.__setattr__
     set_field(result, "id", lead.id)
@@ -124,6 +136,7 @@ def trusted_lead(
     set_field(result, "stage_entered_at", stage_entered_at)
     set_field(result, "closed_at", closed_at)
     set_field(result, "loss_reason_id", loss_reason_id)
+    set_field(result, "version", lead.version + 1)
     return result
 
 
