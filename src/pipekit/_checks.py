@@ -1,10 +1,12 @@
-"""Type checks at the public edge: a wrong Python type is a programming error (R12)."""
+"""Type checks at the public edge (a wrong Python type is a programming error, R12), and reprs."""
 
 from __future__ import annotations
 
 from typing import Final, TypeVar
 
-__all__ = ["int_text", "require_int", "require_type"]
+import attrs
+
+__all__ = ["constructor_repr", "int_text", "require_int", "require_type"]
 
 _T = TypeVar("_T")
 
@@ -40,3 +42,14 @@ def int_text(value: int) -> str:
         return str(value)
     sign = "a negative" if value < 0 else "an"
     return f"{sign} integer of {value.bit_length()} bits"
+
+
+def constructor_repr(value: attrs.AttrsInstance) -> str:
+    """Return *value* written as a call of its constructor, by the names it takes, to evaluate back.
+
+    For a class that keeps a field under a private name (``_schedule``) and takes it
+    under another (``scheduled=``).
+    """
+    names = (field.alias or field.name for field in attrs.fields(type(value)) if field.init)
+    shown = ", ".join(f"{name}={getattr(value, name)!r}" for name in names)
+    return f"{type(value).__name__}({shown})"

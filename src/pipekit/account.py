@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Final, Generic, Self, TypeAlias, TypeVar, fina
 import attrs
 
 from pipekit import events
-from pipekit._checks import int_text, require_int, require_type
+from pipekit._checks import constructor_repr, int_text, require_int, require_type
 from pipekit.automation import MAX_AUTOMATIONS, Automation
 from pipekit.bounds import NEXT_ID_RANGE, REVISION_RANGE, Id, NextId, Revision
 from pipekit.errors import (
@@ -290,9 +290,7 @@ class Account:
     def __attrs_post_init__(self) -> None:
         _check_account(self)
 
-    def __repr__(self) -> str:
-        shown = (field.alias or field.name for field in attrs.fields(Account) if field.init)
-        return "Account(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in shown) + ")"
+    __repr__ = constructor_repr
 
     # -- queries ------------------------------------------------------------------
 
@@ -572,21 +570,22 @@ def check_room(account: Account) -> None:
 
 def check_pipeline_name(account: Account, name: str, pipeline_id: int | None = None) -> str:
     """Return *name* stripped if no other pipeline of *account* has it (R7, W3)."""
-    name = clean_name(name)
-    key = name_key(name)
-    for pipeline in account.pipelines:
-        if pipeline.id != pipeline_id and name_key(pipeline.name) == key:
-            raise DuplicateName(name, pipeline.name, pipeline.id, what="pipeline")
-    return name
+    return _unique_name(name, account.pipelines, pipeline_id, "pipeline")
 
 
 def check_reason_name(account: Account, name: str, reason_id: int | None = None) -> str:
     """Return *name* stripped if no other loss reason of *account* has it (R7, W3)."""
+    return _unique_name(name, account.loss_reasons, reason_id, "loss reason")
+
+
+def _unique_name(
+    name: str, named: Iterable[Pipeline | LossReason], own_id: int | None, what: str
+) -> str:
     name = clean_name(name)
     key = name_key(name)
-    for reason in account.loss_reasons:
-        if reason.id != reason_id and name_key(reason.name) == key:
-            raise DuplicateName(name, reason.name, reason.id, what="loss reason")
+    for other in named:
+        if other.id != own_id and name_key(other.name) == key:
+            raise DuplicateName(name, other.name, other.id, what=what)
     return name
 
 
@@ -854,22 +853,18 @@ def _stage_added(account: Account, event: events.StageAdded) -> Account:
     return _with_pipeline(account, index, pipeline, event.revision)
 
 
-def _stage_renamed(account: Account, event: events.StageRenamed) -> Account:
+def _stage_edited(
+    account: Account, event: events.StageRenamed | events.StageRecolored | events.StageMoved
+) -> Account:
     index = account.pipeline_index(event.pipeline_id)
-    pipeline = rename_stage(account.pipelines[index], event.stage_id, event.name)
-    return _with_pipeline(account, index, pipeline, event.revision)
-
-
-def _stage_recolored(account: Account, event: events.StageRecolored) -> Account:
-    index = account.pipeline_index(event.pipeline_id)
-    pipeline = recolor_stage(account.pipelines[index], event.stage_id, event.color)
-    return _with_pipeline(account, index, pipeline, event.revision)
-
-
-def _stage_moved(account: Account, event: events.StageMoved) -> Account:
-    index = account.pipeline_index(event.pipeline_id)
-    pipeline = move_stage(account.pipelines[index], event.stage_id, event.position)
-    return _with_pipeline(account, index, pipeline, event.revision)
+    pipeline = account.pipelines[index]
+    if isinstance(event, events.StageRenamed):
+        edited = rename_stage(pipeline, event.stage_id, event.name)
+    elif isinstance(event, events.StageRecolored):
+        edited = recolor_stage(pipeline, event.stage_id, event.color)
+    else:
+        edited = move_stage(pipeline, event.stage_id, event.position)
+    return _with_pipeline(account, index, edited, event.revision)
 
 
 def _stage_deleted(account: Account, event: events.StageDeleted) -> Account:
@@ -1064,9 +1059,9 @@ def moved(items: tuple[_T, ...], index: int, target: int) -> tuple[_T, ...]:
 
 _HANDLERS: Final[dict[type[Any], Callable[[Account, Any], Account]]] = {
     events.StageAdded: _stage_added,
-    events.StageRenamed: _stage_renamed,
-    events.StageRecolored: _stage_recolored,
-    events.StageMoved: _stage_moved,
+    events.StageRenamed: _stage_edited,
+    events.StageRecolored: _stage_edited,
+    events.StageMoved: _stage_edited,
     events.StageDeleted: _stage_deleted,
     events.IncomingStageEnabled: _incoming_enabled,
     events.IncomingStageDisabled: _incoming_disabled,

@@ -154,7 +154,7 @@ _TYPE_NAMES: Final = (
 )
 
 
-def _describe(data: object) -> str:
+def describe_json(data: object) -> str:
     """Return what JSON calls the type of *data*, for a message: ``"an integer"``."""
     if data is None:
         return "null"
@@ -164,7 +164,7 @@ def _describe(data: object) -> str:
 
 def _decode_int(data: Any, path: str) -> int:
     if isinstance(data, bool) or not isinstance(data, int):
-        raise DecodeError(path, f"expected an integer, got {_describe(data)}")
+        raise DecodeError(path, f"expected an integer, got {describe_json(data)}")
     return data
 
 
@@ -189,7 +189,7 @@ _decode_safe_int: Final = _bounded_int(SAFE_RANGE)
 
 def _decode_str(data: Any, path: str) -> str:
     if not isinstance(data, str):
-        raise DecodeError(path, f"expected a string, got {_describe(data)}")
+        raise DecodeError(path, f"expected a string, got {describe_json(data)}")
     if len(data) > MAX_STRING_LENGTH:
         raise DecodeError(path, f"expected at most {MAX_STRING_LENGTH} characters, got {len(data)}")
     return data
@@ -197,7 +197,7 @@ def _decode_str(data: Any, path: str) -> str:
 
 def _decode_bool(data: Any, path: str) -> bool:
     if not isinstance(data, bool):
-        raise DecodeError(path, f"expected a boolean, got {_describe(data)}")
+        raise DecodeError(path, f"expected a boolean, got {describe_json(data)}")
     return data
 
 
@@ -265,7 +265,7 @@ def _decode_json(data: Any, path: str, depth: int) -> Any:
             raise DecodeError(path, f"expected a finite number, got {data!r}")
         return data
     if not isinstance(data, dict | list):
-        raise DecodeError(path, f"expected a JSON value, got {_describe(data)}")
+        raise DecodeError(path, f"expected a JSON value, got {describe_json(data)}")
     if depth > MAX_PARAMS_DEPTH:
         raise DecodeError(path, f"expected at most {MAX_PARAMS_DEPTH} levels of nesting")
     if isinstance(data, list):
@@ -278,7 +278,7 @@ def _decode_json(data: Any, path: str, depth: int) -> Any:
 
 def _decode_params(data: Any, path: str) -> FrozenMapping:
     if not isinstance(data, dict):
-        raise DecodeError(path, f"expected an object, got {_describe(data)}")
+        raise DecodeError(path, f"expected an object, got {describe_json(data)}")
     return _built(path, FrozenMapping, _decode_json(data, path, 1))
 
 
@@ -291,7 +291,7 @@ def _tagged_union(classes: tuple[type, ...], lenient: bool) -> tuple[Encoder, De
 
     def decode(data: Any, path: str) -> Any:
         if not isinstance(data, dict):
-            raise DecodeError(path, f"expected an object, got {_describe(data)}")
+            raise DecodeError(path, f"expected an object, got {describe_json(data)}")
         tags = ", ".join(repr(name) for name in by_tag)
         if "type" not in data:
             raise DecodeError(path, f"missing the field 'type' (one of {tags})")
@@ -331,7 +331,7 @@ def _array(inner: tuple[Encoder, Decoder], limit: int | None = None) -> tuple[En
 
     def decode_array(data: Any, path: str) -> Any:
         if not isinstance(data, list):
-            raise DecodeError(path, f"expected an array, got {_describe(data)}")
+            raise DecodeError(path, f"expected an array, got {describe_json(data)}")
         if limit is not None and len(data) > limit:
             raise DecodeError(path, f"expected at most {limit} items, got {len(data)}")
         return tuple(decode(item, f"{path}/{index}") for index, item in enumerate(data))
@@ -494,7 +494,7 @@ def _getter(name: str, encode: Encoder) -> Encoder:
 
 def _decode_record(cls: type, data: Any, path: str, *, lenient: bool, top: bool = False) -> Any:
     if not isinstance(data, dict):
-        raise DecodeError(path, f"expected an object, got {_describe(data)}")
+        raise DecodeError(path, f"expected an object, got {describe_json(data)}")
     fields = _fields(cls, lenient)
     known = {field.name for field in fields}
     tag = _TAGS.get(cls)
@@ -653,7 +653,7 @@ def load_event(data: Any) -> Event:
 
 def _load_tagged(data: Any, classes: Mapping[str, type], what: str) -> Any:
     if not isinstance(data, dict):
-        raise DecodeError("", f"expected an object, got {_describe(data)}")
+        raise DecodeError("", f"expected an object, got {describe_json(data)}")
     if "type" not in data:
         raise DecodeError("", f"missing the field 'type' that names the {what}")
     tag = data["type"]

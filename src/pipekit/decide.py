@@ -287,9 +287,8 @@ def _create_pipeline(ctx: _Context, command: c.CreatePipeline) -> Decision:
 def _rename_pipeline(ctx: _Context, command: c.RenamePipeline) -> Decision:
     pipeline = ctx.account.pipeline(command.pipeline_id)
     name = check_pipeline_name(ctx.account, command.name, pipeline.id)
-    if name == pipeline.name:
-        return _NONE
-    return (e.PipelineRenamed(ctx.revision, ctx.at, pipeline.id, name),)
+    renamed = e.PipelineRenamed(ctx.revision, ctx.at, pipeline.id, name)
+    return _NONE if name == pipeline.name else (renamed,)
 
 
 def _move_pipeline(ctx: _Context, command: c.MovePipeline) -> Decision:
@@ -513,9 +512,8 @@ def _add_reason(ctx: _Context, command: c.AddLossReason) -> Decision:
 def _rename_reason(ctx: _Context, command: c.RenameLossReason) -> Decision:
     reason = ctx.account.loss_reason(command.reason_id)
     name = check_reason_name(ctx.account, command.name, reason.id)
-    if name == reason.name:
-        return _NONE
-    return (e.LossReasonRenamed(ctx.revision, ctx.at, reason.id, name),)
+    renamed = e.LossReasonRenamed(ctx.revision, ctx.at, reason.id, name)
+    return _NONE if name == reason.name else (renamed,)
 
 
 def _delete_reason(ctx: _Context, command: c.DeleteLossReason) -> Decision:

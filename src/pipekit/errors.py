@@ -295,15 +295,6 @@ class RevisionConflict(PipekitError):
             )
         super().__init__(message)
 
-    @classmethod
-    def _in_log(cls, expected: int, actual: int) -> RevisionConflict:
-        """Return the error for a log whose next group is not the one expected."""
-        return cls(
-            expected,
-            actual,
-            f"the log jumps: the next events should have revision {expected}, not {actual}",
-        )
-
 
 class LeadVersionConflict(RevisionConflict):
     """A lead is not at the version the command expected: someone changed that lead first.

@@ -42,7 +42,7 @@ from pipekit import commands as _commands
 from pipekit import events as _events
 from pipekit._checks import require_type
 from pipekit.applying import apply
-from pipekit.codec import JSON, DecodeError, _describe
+from pipekit.codec import JSON, DecodeError, describe_json
 from pipekit.color import KOMMO_PALETTE, PALETTE_INDEX, Color
 from pipekit.commands import Command
 from pipekit.errors import InvalidPipeline, InvalidWorkspace, RuleViolation
@@ -199,7 +199,7 @@ def _nearest(color: Color) -> Color:
 
 def _object(data: object, path: str) -> dict[str, object]:
     if not isinstance(data, dict):
-        raise KommoFormatError(path, f"expected an object, got {_describe(data)}")
+        raise KommoFormatError(path, f"expected an object, got {describe_json(data)}")
     return data
 
 
@@ -213,7 +213,7 @@ def _read(data: dict[str, object], key: str, path: str, kind: type[_T], what: st
     value = _field(data, key, path)
     # bool is an int in Python, never in JSON: an id or a sort of true is refused.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise KommoFormatError(f"{path}/{key}", f"expected {what}, got {_describe(value)}")
+        raise KommoFormatError(f"{path}/{key}", f"expected {what}, got {describe_json(value)}")
     return value
 
 

@@ -27,7 +27,7 @@ from typing import ClassVar, Final, TypeAlias, final
 
 import attrs
 
-from pipekit._checks import require_int, require_type
+from pipekit._checks import constructor_repr, require_int, require_type
 from pipekit._containers import PersistentIndex
 from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
 from pipekit.account import (
@@ -35,6 +35,7 @@ from pipekit.account import (
     Account,
     StageTally,
     check_counter,
+    position,
     to_automations,
     to_loss_reasons,
     to_pipelines,
@@ -44,9 +45,10 @@ from pipekit.automation import Automation, Scheduled
 from pipekit.bounds import Id, NextId, Revision
 from pipekit.errors import (
     InvalidWorkspace,
-    RuleViolation,
     UnknownLead,
+    UnknownPipeline,
     UnknownScheduledAction,
+    UnknownStage,
 )
 from pipekit.events import Event
 from pipekit.kind import OUTCOMES
@@ -201,10 +203,7 @@ class Workspace:
     def __attrs_post_init__(self) -> None:
         _check_workspace(self)
 
-    def __repr__(self) -> str:
-        # Each field by the name the constructor takes, so the repr evaluates back.
-        shown = (field.alias or field.name for field in attrs.fields(Workspace) if field.repr)
-        return "Workspace(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in shown) + ")"
+    __repr__ = constructor_repr
 
     # -- queries ------------------------------------------------------------------
 
@@ -498,22 +497,16 @@ def _check_scheduled(workspace: Workspace, account: Account) -> None:
 
 def _check_lead(account: Account, reason_ids: frozenset[int], lead: Lead) -> tuple[int, int]:
     try:
-        pipeline_index = account.pipeline_index(lead.pipeline_id)
-    except RuleViolation:
-        raise InvalidWorkspace(
-            "W1",
-            f"lead {lead.id} is in pipeline {lead.pipeline_id}, unknown",
-            ("leads", lead.id, "pipeline_id"),
-        ) from None
+        pipeline_index, stage_index = position(account, (lead.pipeline_id, lead.stage_id))
+    except (UnknownPipeline, UnknownStage) as error:
+        if isinstance(error, UnknownPipeline):
+            where, field = f"pipeline {lead.pipeline_id}, unknown", "pipeline_id"
+        else:
+            where = f"stage {lead.stage_id}, unknown in pipeline {lead.pipeline_id}"
+            field = "stage_id"
+        where_field = ("leads", lead.id, field)
+        raise InvalidWorkspace("W1", f"lead {lead.id} is in {where}", where_field) from None
     pipeline = account.pipelines[pipeline_index]
-    try:
-        stage_index = pipeline.index_of(lead.stage_id)
-    except RuleViolation:
-        raise InvalidWorkspace(
-            "W1",
-            f"lead {lead.id} is in stage {lead.stage_id}, unknown in pipeline {pipeline.id}",
-            ("leads", lead.id, "stage_id"),
-        ) from None
     kind = pipeline.stages[stage_index].kind
     closed = kind in OUTCOMES
     if closed != (lead.closed_at is not None):

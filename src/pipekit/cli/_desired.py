@@ -78,7 +78,7 @@ from typing import ClassVar, Final, TypeAlias, TypeVar
 import attrs
 
 from pipekit._checks import require_type
-from pipekit.codec import _describe as _json_type
+from pipekit.codec import describe_json
 from pipekit.color import Color
 from pipekit.errors import InvalidColor, InvalidName, PipekitError
 from pipekit.names import clean_name, name_key
@@ -234,7 +234,7 @@ def _describe(value: object) -> str:
         return "a table"
     if isinstance(value, date | time):  # a datetime is a date
         return "a date or time"
-    return _json_type(value)
+    return describe_json(value)
 
 
 def _typed(
