@@ -19,7 +19,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from pipekit import HostAction, MoveTo, Scheduled
 from pipekit._containers import tree as _tree
 from pipekit._containers.tree import Node
-from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
+from pipekit.scheduling import EMPTY_SCHEDULE, Schedule, time_key
 from tests.profiles import machine_runs, scaled
 
 START = datetime(2026, 12, 1, tzinfo=UTC)

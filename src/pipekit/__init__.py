@@ -15,7 +15,6 @@ from pipekit.automation import (
     Automation,
     HostAction,
     MoveTo,
-    Scheduled,
     Trigger,
 )
 from pipekit.bounds import MAX_DELAY, MAX_ID, MAX_PRICE, MAX_REVISION
@@ -153,6 +152,7 @@ from pipekit.pipeline import (
     rename_terminal,
 )
 from pipekit.planning import plan
+from pipekit.scheduling import Scheduled
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import MAX_PIPELINES, StageTotal, Workspace, due, new_workspace
 

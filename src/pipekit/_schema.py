@@ -20,11 +20,11 @@ import attrs
 
 from pipekit import commands as _commands
 from pipekit import events as _events
-from pipekit._schedule import Schedule
-from pipekit.automation import FrozenMapping, HostAction, MoveTo, Scheduled, Trigger
+from pipekit.automation import FrozenMapping, HostAction, MoveTo, Trigger
 from pipekit.bounds import SAFE_RANGE, Range
 from pipekit.codec import ADDED_LATER, MAX_ITEMS, MAX_STRING_LENGTH, SCHEMA
 from pipekit.color import Color
+from pipekit.scheduling import Schedule, Scheduled
 from pipekit.stage import StageKind
 from pipekit.workspace import Workspace
 

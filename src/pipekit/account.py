@@ -221,6 +221,25 @@ class LeadCounts(StageTally[int]):
 
 
 @final
+class Layout:
+    """Where each pipeline and stage is: the pipelines' ids in order, and each stage's place.
+
+    Built once each time the pipelines change, never changed after: a lead change
+    finds its stage's row and column in one lookup.
+    """
+
+    __slots__ = ("pipeline_ids", "places")
+
+    def __init__(self, pipelines: tuple[Pipeline, ...]) -> None:
+        self.pipeline_ids = tuple(pipeline.id for pipeline in pipelines)
+        self.places: Mapping[Place, tuple[int, int]] = {
+            (pipeline.id, stage_id): (index, stage_index)
+            for index, pipeline in enumerate(pipelines)
+            for stage_index, stage_id in enumerate(pipeline.stage_ids)
+        }
+
+
+@final
 class AutomationIndex:
     """The automations again, as a lead change looks them up: by id, by pipeline, by watched stage.
 
@@ -284,7 +303,7 @@ class Account:
     _reason_uses: tuple[int, ...] = attrs.field(
         alias="reason_counts", factory=dict, converter=_held_until_aligned, repr=False
     )
-    _pipeline_ids: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    _layout: Layout = attrs.field(init=False, eq=False, repr=False)
     _automation_index: AutomationIndex = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -297,7 +316,7 @@ class Account:
     @property
     def main_pipeline(self) -> Pipeline:
         """The main pipeline: where new leads go when no pipeline is named."""
-        return self.pipelines[self._pipeline_ids.index(self.main_pipeline_id)]
+        return self.pipelines[self._layout.pipeline_ids.index(self.main_pipeline_id)]
 
     def pipeline(self, pipeline_id: int) -> Pipeline:
         """Return the pipeline with id *pipeline_id*, or raise :class:`~pipekit.UnknownPipeline`."""
@@ -307,7 +326,7 @@ class Account:
         """Return the display position of the pipeline *pipeline_id*."""
         require_int(pipeline_id, "a pipeline id")
         try:
-            return self._pipeline_ids.index(pipeline_id)
+            return self._layout.pipeline_ids.index(pipeline_id)
         except ValueError:
             raise UnknownPipeline(pipeline_id) from None
 
@@ -399,6 +418,8 @@ class Account:
         """
         if "automations" in changes:
             changes["_automation_index"] = AutomationIndex(changes["automations"])
+        if "pipelines" in changes:
+            changes["_layout"] = Layout(changes["pipelines"])
         result = object.__new__(Account)
         result.__dict__.update(self.__dict__, **changes)
         return result
@@ -443,7 +464,7 @@ def _check_account(account: Account) -> None:
         (account.next_loss_reason_id, reason_ids, "loss reason", "next_loss_reason_id"),
     ):
         check_counter(counter, in_use, what, field, "W6")
-    object.__setattr__(account, "_pipeline_ids", pipeline_ids)
+    object.__setattr__(account, "_layout", Layout(account.pipelines))
     object.__setattr__(account, "_counts", _stage_counts(account, account._counts))
     object.__setattr__(account, "_reason_uses", _reason_uses(account, account._reason_uses))
     _check_automations(account)
@@ -451,7 +472,9 @@ def _check_account(account: Account) -> None:
 
 
 def _counts_given(value: object, what: str) -> Mapping[Any, Any]:
-    return require_type(value, Mapping, what)  # type: ignore[type-abstract]
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a mapping, got {type(value).__name__}")
+    return value
 
 
 def _stage_counts(account: Account, given: object) -> LeadCounts:
@@ -487,9 +510,10 @@ def _reason_uses(account: Account, given: object) -> tuple[int, ...]:
 
 
 def _count(value: object, field: str) -> int:
-    if require_int(value, f"each count of {field}") < 0:
-        raise InvalidWorkspace("W6", f"a count is at least 0, got {value}", (field,))
-    return value  # type: ignore[return-value]  # require_int checked it
+    count = require_int(value, f"each count of {field}")
+    if count < 0:
+        raise InvalidWorkspace("W6", f"a count is at least 0, got {count}", (field,))
+    return count
 
 
 def _check_automations(account: Account) -> None:
@@ -591,7 +615,7 @@ def _unique_name(
 
 def check_new_pipeline_id(account: Account, pipeline_id: int) -> int:
     """Return *pipeline_id* if it is a valid id no pipeline of *account* has (W6)."""
-    if positive_id(pipeline_id, "pipeline") in account._pipeline_ids:
+    if positive_id(pipeline_id, "pipeline") in account._layout.pipeline_ids:
         raise DuplicatePipelineId(pipeline_id)
     return pipeline_id
 
@@ -705,8 +729,7 @@ def check_pipeline_position(account: Account, position: int) -> int:
 
 def refers_to_stage(automation: Automation, place: Place) -> bool:
     """Return whether *automation* watches or targets the stage at *place* (D1)."""
-    watches = automation.pipeline_id == place[0] and place[1] in automation.stage_ids
-    return watches or automation.target == place
+    return automation.watches(place) or automation.target == place
 
 
 def refers_to_pipeline(automation: Automation, pipeline_id: int) -> bool:
@@ -750,15 +773,10 @@ def position(account: Account, place: Place) -> tuple[int, int]:
     Raises :class:`~pipekit.UnknownPipeline` or :class:`~pipekit.UnknownStage`
     when there is none; unlike the queries, it does not check the ids' type.
     """
-    try:
-        index = account._pipeline_ids.index(place[0])
-    except ValueError:
-        raise UnknownPipeline(place[0]) from None
-    pipeline = account.pipelines[index]
-    try:
-        return index, pipeline.stage_ids.index(place[1])
-    except ValueError:
-        raise UnknownStage(place[1], pipeline.id) from None
+    places = account._layout.places
+    if place not in places:
+        account.pipeline(place[0]).index_of(place[1])  # raises why there is none
+    return places[place]
 
 
 def with_tally(account: Account, tally: StageTally[Any]) -> Account:
@@ -921,7 +939,6 @@ def _pipeline_created(account: Account, event: events.PipelineCreated) -> Accoun
     check_pipeline_name(account, pipeline.name)
     return account._replace(
         pipelines=(*account.pipelines, pipeline),
-        _pipeline_ids=(*account._pipeline_ids, pipeline.id),
         _counts=account._counts.realigned(account.pipelines, (*account.pipelines, pipeline)),
         next_pipeline_id=max(account.next_pipeline_id, pipeline.id + 1),
         revision=event.revision,
@@ -941,7 +958,6 @@ def _pipeline_moved(account: Account, event: events.PipelineMoved) -> Account:
     pipelines = moved(account.pipelines, index, position)
     return account._replace(
         pipelines=pipelines,
-        _pipeline_ids=moved(account._pipeline_ids, index, position),
         _counts=account._counts.realigned(account.pipelines, pipelines),
         revision=event.revision,
     )
@@ -958,7 +974,6 @@ def _pipeline_deleted(account: Account, event: events.PipelineDeleted) -> Accoun
     index = account.pipeline_index(event.pipeline_id)
     return account._replace(
         pipelines=removed(account.pipelines, index),
-        _pipeline_ids=removed(account._pipeline_ids, index),
         _counts=account._counts.realigned(account.pipelines, removed(account.pipelines, index)),
         revision=event.revision,
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final, TypeAlias, final, overload
 
 import attrs
@@ -30,7 +30,7 @@ import attrs
 from pipekit._checks import int_text, require_type
 from pipekit.bounds import DELAY_RANGE, SAFE_RANGE, Delay, Id, Price, microseconds
 from pipekit.errors import InvalidDelay, InvalidPriceRange, InvalidTarget
-from pipekit.lead import check_aware, check_price, positive_id
+from pipekit.lead import check_price, positive_id
 from pipekit.names import clean_name
 from pipekit.stage import check_id
 
@@ -43,7 +43,6 @@ __all__ = [
     "FrozenMapping",
     "HostAction",
     "MoveTo",
-    "Scheduled",
     "Trigger",
     "freeze_json",
 ]
@@ -300,7 +299,8 @@ def _check_trigger(value: Trigger) -> Trigger:
     return require_type(value, Trigger, "a trigger")
 
 
-def _check_action(value: Action) -> Action:
+def check_action(value: Action) -> Action:
+    """Return *value* if it is an :data:`Action`: a :class:`MoveTo` or a :class:`HostAction`."""
     if not isinstance(value, MoveTo | HostAction):
         raise TypeError(f"an action must be a MoveTo or a HostAction, got {type(value).__name__}")
     return value
@@ -340,7 +340,7 @@ class Automation:
     pipeline_id: Id = attrs.field(converter=_pipeline_id)
     stage_ids: tuple[Id, ...] = attrs.field(converter=_stage_ids)
     trigger: Trigger = attrs.field(converter=_check_trigger)
-    action: Action = attrs.field(converter=_check_action)
+    action: Action = attrs.field(converter=check_action)
     delay: Delay = attrs.field(default=timedelta(0), converter=_check_delay)
     min_price: Price | None = attrs.field(default=None, converter=_optional_price)
     max_price: Price | None = attrs.field(default=None, converter=_optional_price)
@@ -359,6 +359,10 @@ class Automation:
         if low is not None and high is not None and low > high:
             raise InvalidPriceRange(low, high)
 
+    def watches(self, place: tuple[int, int]) -> bool:
+        """Return whether it watches the stage at *place*, a (pipeline id, stage id) pair."""
+        return place[0] == self.pipeline_id and place[1] in self.stage_ids
+
     @property
     def target(self) -> tuple[int, int] | None:
         """Where a :class:`MoveTo` sends the lead, as (pipeline id, stage id); else ``None``."""
@@ -370,85 +374,3 @@ class Automation:
 
 
 # -- scheduled actions --------------------------------------------------------------
-
-
-def _scheduled_id(value: int) -> int:
-    return positive_id(value, "scheduled action")
-
-
-def _lead_id(value: int) -> int:
-    return positive_id(value, "lead")
-
-
-def _due_at(value: datetime) -> datetime:
-    return check_aware(value, "due_at")
-
-
-def _handed_over_at(value: datetime | None) -> datetime | None:
-    return None if value is None else check_aware(value, "handed_over_at")
-
-
-@final
-@attrs.frozen
-class Scheduled:
-    """An action an automation called for: due at ``due_at`` for the lead ``lead_id``.
-
-    ``action`` is the automation's action as it was when the item was scheduled.
-    A :class:`HostAction` that :class:`~pipekit.RunDue` handed over to the host
-    has ``handed_over_at`` set and waits for the host to report back; a
-    :class:`MoveTo` is never handed over, pipekit carries it out. Times are
-    timezone-aware.
-
-    >>> from datetime import datetime, timezone
-    >>> at = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
-    >>> item = Scheduled(1, 1, 7, at, HostAction("send_email"))
-    >>> item.handed_over_at is None
-    True
-    """
-
-    id: Id = attrs.field(converter=_scheduled_id)
-    automation_id: Id = attrs.field(converter=_automation_id)
-    lead_id: Id = attrs.field(converter=_lead_id)
-    due_at: datetime = attrs.field(converter=_due_at)
-    action: Action = attrs.field(converter=_check_action)
-    handed_over_at: datetime | None = attrs.field(default=None, converter=_handed_over_at)
-
-    def __attrs_post_init__(self) -> None:
-        if self.handed_over_at is not None and isinstance(self.action, MoveTo):
-            raise ValueError("a MoveTo is carried out by pipekit, never handed over")
-
-
-def _slot_setter(name: str) -> Any:
-    # The slot's own setter writes past the frozen class's __setattr__, as
-    # object.__setattr__ does, without looking the name up on every call.
-    return Scheduled.__dict__[name].__set__
-
-
-_SET_ID: Final = _slot_setter("id")
-_SET_AUTOMATION_ID: Final = _slot_setter("automation_id")
-_SET_LEAD_ID: Final = _slot_setter("lead_id")
-_SET_DUE_AT: Final = _slot_setter("due_at")
-_SET_ACTION: Final = _slot_setter("action")
-_SET_HANDED_OVER_AT: Final = _slot_setter("handed_over_at")
-
-
-def trusted_scheduled(
-    scheduled_id: int,
-    automation_id: int,
-    lead_id: int,
-    due_at: datetime,
-    action: Action,
-    handed_over_at: datetime | None,
-) -> Scheduled:
-    """Return a :class:`Scheduled` of values already checked, without checking them again.
-
-    The path that scheduling and handing over take, for every item.
-    """
-    result = object.__new__(Scheduled)
-    _SET_ID(result, scheduled_id)
-    _SET_AUTOMATION_ID(result, automation_id)
-    _SET_LEAD_ID(result, lead_id)
-    _SET_DUE_AT(result, due_at)
-    _SET_ACTION(result, action)
-    _SET_HANDED_OVER_AT(result, handed_over_at)
-    return result

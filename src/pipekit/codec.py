@@ -51,7 +51,6 @@ import attrs
 from pipekit import commands as _commands
 from pipekit import events as _events
 from pipekit._checks import int_text
-from pipekit._schedule import Schedule
 from pipekit.automation import (
     MAX_AUTOMATIONS,
     MAX_PARAMS_DEPTH,
@@ -59,7 +58,6 @@ from pipekit.automation import (
     FrozenMapping,
     HostAction,
     MoveTo,
-    Scheduled,
     Trigger,
 )
 from pipekit.bounds import SAFE_RANGE, Range, microseconds
@@ -69,6 +67,7 @@ from pipekit.errors import InvalidPipeline, InvalidWorkspace, PipekitError
 from pipekit.events import Event
 from pipekit.lead import Lead, LossReason
 from pipekit.pipeline import MAX_STAGES, Pipeline
+from pipekit.scheduling import Schedule, Scheduled
 from pipekit.stage import Stage, StageKind
 from pipekit.workspace import MAX_PIPELINES, Workspace
 

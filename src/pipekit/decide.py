@@ -39,7 +39,7 @@ from pipekit.account import (
     refers_to_pipeline,
     refers_to_stage,
 )
-from pipekit.automation import Automation, HostAction, Scheduled
+from pipekit.automation import Automation, HostAction
 from pipekit.errors import (
     DuplicateLeadId,
     IncomingDisabled,
@@ -66,7 +66,8 @@ from pipekit.pipeline import (
     rename_stage,
     rename_terminal,
 )
-from pipekit.scheduling import Reactions, check_failure_reason
+from pipekit.reactions import Reactions
+from pipekit.scheduling import Scheduled, check_failure_reason
 from pipekit.stage import Stage, StageKind
 
 __all__ = ["decide"]

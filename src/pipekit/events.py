@@ -21,11 +21,12 @@ from typing import TypeAlias, final
 
 import attrs
 
-from pipekit.automation import Automation, Scheduled
+from pipekit.automation import Automation
 from pipekit.bounds import Id, Revision
 from pipekit.color import Color
 from pipekit.lead import Lead, LossReason
 from pipekit.pipeline import Pipeline
+from pipekit.scheduling import Scheduled
 from pipekit.stage import Stage
 
 __all__ = [

@@ -29,12 +29,12 @@ from pipekit.account import (
     with_lead_change,
     with_revision,
 )
-from pipekit.automation import HostAction, Scheduled
+from pipekit.automation import HostAction
 from pipekit.errors import DuplicateLeadId, InvalidEvent, UnknownLead
 from pipekit.events import Event
 from pipekit.kind import OUTCOMES
 from pipekit.lead import Lead, trusted_lead
-from pipekit.scheduling import check_failure_reason
+from pipekit.scheduling import Scheduled, check_failure_reason
 from pipekit.stage import StageKind
 
 __all__ = ["Fold", "LeadRecord", "LeadTable"]

@@ -29,7 +29,6 @@ import attrs
 
 from pipekit._checks import constructor_repr, require_int, require_type
 from pipekit._containers import PersistentIndex
-from pipekit._schedule import EMPTY_SCHEDULE, Schedule, time_key
 from pipekit.account import (
     MAX_PIPELINES,
     Account,
@@ -41,7 +40,7 @@ from pipekit.account import (
     to_pipelines,
     with_tally,
 )
-from pipekit.automation import Automation, Scheduled
+from pipekit.automation import Automation
 from pipekit.bounds import Id, NextId, Revision
 from pipekit.errors import (
     InvalidWorkspace,
@@ -55,6 +54,7 @@ from pipekit.kind import OUTCOMES
 from pipekit.lead import Lead, LossReason, check_aware
 from pipekit.leads import Fold, LeadRecord
 from pipekit.pipeline import Pipeline, default_pipeline
+from pipekit.scheduling import EMPTY_SCHEDULE, Schedule, Scheduled, time_key
 from pipekit.stage import StageKind
 
 __all__ = ["MAX_PIPELINES", "StageTotal", "Workspace", "due", "new_workspace"]
