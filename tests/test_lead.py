@@ -19,15 +19,20 @@ from pipekit import (
     MAX_ID,
     MAX_NAME_LENGTH,
     MAX_PRICE,
+    MAX_REVISION,
     InvalidId,
     InvalidName,
     InvalidPrice,
     InvalidStageId,
+    InvalidVersion,
     Lead,
     LossReason,
     PipekitError,
     RuleViolation,
+    Workspace,
+    default_pipeline,
 )
+from pipekit.codec import ADDED_LATER, dump, load
 from tests.profiles import LIGHT, MODERATE
 from tests.strategies import names
 
@@ -395,6 +400,86 @@ class TestPickling:
         assert pickle.loads(pickle.dumps(lead)) == lead
         assert copy.copy(lead) == lead
         assert copy.deepcopy(lead) == lead
+
+
+class TestVersion:
+    def test_a_lead_starts_at_version_0(self) -> None:
+        assert make_lead().version == 0
+        assert Lead(1, "ACME", 1, 144, 0, AT, AT).version == 0
+
+    @pytest.mark.parametrize("version", [0, 1, 41, MAX_REVISION])
+    def test_holds_a_version_from_0_to_max_revision(self, version: int) -> None:
+        assert make_lead(version=version).version == version
+
+    @pytest.mark.parametrize(
+        ("version", "shown"),
+        [(-1, "-1"), (MAX_REVISION + 1, "9007199254740992"), (-(2**64), "-18446744073709551616")],
+    )
+    def test_a_version_out_of_range_is_refused(self, version: int, shown: str) -> None:
+        match = f"^a lead's version is a whole number from 0 to 9007199254740991, got {shown}$"
+        with pytest.raises(InvalidVersion, match=match) as info:
+            make_lead(version=version)
+        assert info.value.version == version
+        assert info.value.code == "invalid_version"
+        assert isinstance(info.value, RuleViolation)
+
+    @pytest.mark.parametrize("version", [True, False, 1.0, "1", None])
+    def test_a_version_that_is_not_an_int_is_a_type_error(self, version: object) -> None:
+        match = f"^a lead's version must be an int, got {type(version).__name__}$"
+        with pytest.raises(TypeError, match=match):
+            make_lead(version=version)
+
+    def test_evolve_checks_the_version_like_the_constructor(self) -> None:
+        lead = make_lead(version=3)
+        assert attrs.evolve(lead, version=4).version == 4
+        with pytest.raises(InvalidVersion):
+            attrs.evolve(lead, version=-1)
+        assert lead.version == 3
+
+    def test_two_leads_that_differ_only_in_version_are_equal_with_equal_hashes(self) -> None:
+        # A lead moved away and back is the lead it was; only its version tells it changed.
+        assert make_lead(version=5) == make_lead()
+        assert hash(make_lead(version=5)) == hash(make_lead())
+        assert len({make_lead(), make_lead(version=1), make_lead(version=2)}) == 1
+
+    def test_repr_pickling_and_copies_keep_the_version(self) -> None:
+        lead = make_lead(version=7)
+        assert repr(lead).endswith(", loss_reason_id=None, version=7)")
+        for restored in (
+            eval(repr(lead), NAMESPACE),
+            pickle.loads(pickle.dumps(lead)),
+            copy.copy(lead),
+            copy.deepcopy(lead),
+        ):
+            assert restored.version == 7
+
+    def test_the_codec_writes_and_reads_the_version(self) -> None:
+        document = dump(make_lead(version=7))
+        assert isinstance(document, dict)
+        assert document["version"] == 7
+        assert load(Lead, document).version == 7
+
+    def test_a_document_written_before_versions_loads_at_version_0(self) -> None:
+        document = dump(make_lead(version=7))
+        assert isinstance(document, dict)
+        del document["version"]
+        assert "version" in ADDED_LATER[Lead]
+        assert load(Lead, document).version == 0
+        assert load(Lead, document) == make_lead()
+
+    def test_a_workspace_written_before_versions_loads_its_leads_at_version_0(self) -> None:
+        workspace = Workspace(
+            pipelines=(default_pipeline(),),
+            main_pipeline_id=1,
+            leads=[make_lead(version=3), make_lead(id=2, version=9)],
+        )
+        document = dump(workspace)
+        assert isinstance(document, dict)
+        for lead in document["leads"]:
+            del lead["version"]
+        loaded = load(Workspace, document)
+        assert loaded == workspace
+        assert [lead.version for lead in loaded.leads.values()] == [0, 0]
 
 
 class TestLossReason:
