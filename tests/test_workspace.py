@@ -27,6 +27,7 @@ from pipekit import (
     HostAction,
     InvalidWorkspace,
     Lead,
+    LeadMoved,
     LoseLead,
     LossReason,
     MoveLead,
@@ -48,8 +49,10 @@ from pipekit import (
     new_workspace,
 )
 from pipekit._containers import PersistentIndex
+from pipekit.leads import Fold
 from tests.profiles import EXPENSIVE, MODERATE
 from tests.strategies import pipelines as grown_pipelines
+from tests.test_leads import DictLeads
 
 AT = datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
 CLOSED = datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC)
@@ -780,6 +783,17 @@ class TestLossReasonQuery:
         with pytest.raises(TypeError, match="a loss reason id must be an int"):
             build().loss_reason("1")  # type: ignore[arg-type]  # what is under test
 
+    def test_gives_the_position_of_a_loss_reason(self) -> None:
+        workspace = build(loss_reasons=(NO_BUDGET, TOO_EXPENSIVE))
+        assert workspace.loss_reason_index(2) == 0
+        assert workspace.loss_reason_index(1) == 1
+        assert workspace.loss_reasons[workspace.loss_reason_index(1)] is TOO_EXPENSIVE
+
+    def test_the_position_of_an_unknown_id_raises_unknown_loss_reason(self) -> None:
+        with pytest.raises(UnknownLossReason, match=r"^no loss reason has id 3$") as info:
+            build().loss_reason_index(3)
+        assert info.value.reason_id == 3
+
 
 class TestAutomationQuery:
     def test_finds_an_automation_and_its_position(self) -> None:
@@ -846,6 +860,46 @@ class TestQueriesAgreeWithTheLeads:
 
 
 # -- equality, hashing, pickling, read-only -----------------------------------------
+
+
+class TestFolded:
+    def test_gives_the_workspace_with_the_folds_events(self) -> None:
+        workspace = board()
+        fold = workspace.fold()
+        moved = LeadMoved(13, CLOSED, 3, 1, 144, 1, 146)
+        fold.apply(moved)
+        result = workspace.folded(fold)
+        assert result == workspace.evolved((moved,))
+        assert result.lead(3).stage_id == 146
+        assert (result.revision, workspace.revision) == (13, 12)
+
+    def test_a_fold_with_no_event_gives_the_workspace_itself(self) -> None:
+        workspace = board()
+        fold = workspace.fold()
+        fold.record(3)  # read, not changed
+        assert workspace.folded(fold) is workspace
+
+    @pytest.mark.parametrize(
+        "other",
+        [
+            lambda workspace: rebuilt(workspace).fold(),
+            lambda workspace: Fold(workspace.account, rebuilt(workspace)),
+            lambda workspace: Fold(workspace.account, DictLeads.of(workspace)),
+        ],
+        ids=["of an equal workspace", "over an equal workspace", "over a table of its leads"],
+    )
+    def test_refuses_a_fold_begun_on_another_workspace(self, other: Any) -> None:
+        workspace = board()
+        fold = other(workspace)
+        fold.apply(LeadMoved(13, CLOSED, 3, 1, 144, 1, 146))
+        with pytest.raises(ValueError, match=r"^the fold was not begun on this workspace$"):
+            workspace.folded(fold)
+        assert workspace.lead(3).stage_id == 144
+        assert workspace.revision == 12
+
+    def test_refuses_a_fold_of_another_workspace_even_with_no_event(self) -> None:
+        with pytest.raises(ValueError, match=r"^the fold was not begun on this workspace$"):
+            board().folded(new_workspace().fold())
 
 
 class TestEquality:
