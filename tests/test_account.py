@@ -276,11 +276,6 @@ class TestCountsRefused:
         with pytest.raises(TypeError, match=match):
             account(lead_counts={key: 1})
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="reason_counts looks its keys up in a dict without checking their type: True and"
-        " 1.0 pass as loss reason 1, and '1' is a W5 InvalidWorkspace (a ValueError)",
-    )
     @pytest.mark.parametrize("key", [True, 1.0, "1"])
     def test_a_reason_id_that_is_not_an_int_is_a_type_error(self, key: Any) -> None:
         with pytest.raises(TypeError, match="a loss reason id must be an int"):

@@ -965,11 +965,6 @@ class TestLeadVersion:
         workspace = run(board, MoveLead(1, OFFER), WinLead(1), AcceptLead(3))
         assert versions(load(Workspace, dump(workspace))) == {1: 2, 2: 0, 3: 1, 4: 0}
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a change gives a lead at version MAX_REVISION the version MAX_REVISION + 1,"
-        " which no Lead may hold: the codec then refuses the workspace that holds it",
-    )
     def test_a_lead_at_the_last_version_takes_no_more_changes(self, board: Workspace) -> None:
         workspace = at_version(board, 1, MAX_REVISION)
         with unchanged(workspace), pytest.raises(InvalidVersion, match="got 9007199254740992"):

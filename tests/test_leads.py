@@ -376,11 +376,6 @@ class TestFoldWaitingOf:
             fold.apply(event)
         assert [found.id for found in fold.waiting_of(1)] == [1]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="the fold gives the table's items of the leads it has not read first, then those"
-        " of the leads it has read: a LeadTable gives them by id",
-    )
     def test_gives_the_items_by_id_as_a_table_does(self) -> None:
         workspace = desk()
         fold = fold_of(workspace)
@@ -684,12 +679,6 @@ class TestApplyToLeads:
                 at=LATER,
             )
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="apply_to_leads does not check what the table gives (checked_record is never"
-        " called): another lead's record is taken for the lead asked for, a plain tuple fails"
-        " with AttributeError, items out of order are kept",
-    )
     @pytest.mark.parametrize(
         ("wrong", "error"),
         [

@@ -14,7 +14,8 @@ _T = TypeVar("_T")
 def require_type(value: object, kind: type[_T], what: str) -> _T:
     """Return *value* if it is a *kind*, else raise :class:`TypeError` naming *what*."""
     if not isinstance(value, kind):
-        raise TypeError(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
+        raise TypeError(f"{what} must be {article} {kind.__name__}, got {type(value).__name__}")
     return value
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Final, Generic, Self, TypeAlias, TypeVar, final
+from typing import Any, ClassVar, Final, Generic, Self, TypeAlias, TypeVar, final, get_args
 
 import attrs
 
@@ -498,7 +498,7 @@ def _reason_uses(account: Account, given: object) -> tuple[int, ...]:
     # One lookup per reason given: a scan per reason cost O(reasons x reasons).
     index_of = {reason.id: index for index, reason in enumerate(account.loss_reasons)}
     for reason_id, count in _counts_given(given, "reason_counts").items():
-        index = index_of.get(reason_id)
+        index = index_of.get(require_int(reason_id, "a loss reason id"))
         if index is None:
             raise InvalidWorkspace(
                 "W5",
@@ -805,7 +805,8 @@ def evolve_account(account: Account, event: Event) -> Account:
     """
     handler = _HANDLERS.get(type(event))
     if handler is None:
-        raise TypeError(f"not a pipekit event: {type(event).__name__}")
+        what = "configuration" if isinstance(event, _EVENTS) else "pipekit"
+        raise TypeError(f"not a {what} event: {type(event).__name__}")
     return handler(account, event)
 
 
@@ -1071,6 +1072,8 @@ def moved(items: tuple[_T, ...], index: int, target: int) -> tuple[_T, ...]:
     rest = items[:index] + items[index + 1 :]
     return (*rest[:target], items[index], *rest[target:])
 
+
+_EVENTS: Final = get_args(Event)
 
 _HANDLERS: Final[dict[type[Any], Callable[[Account, Any], Account]]] = {
     events.StageAdded: _stage_added,

@@ -27,7 +27,7 @@ from pipekit.decide import decide
 from pipekit.errors import RevisionConflict
 from pipekit.events import Event
 from pipekit.lead import check_aware
-from pipekit.leads import Fold, LeadRecord, LeadTable
+from pipekit.leads import CheckedTable, Fold, LeadRecord, LeadTable
 from pipekit.workspace import Workspace
 
 __all__ = ["Applied", "LeadsApplied", "apply", "apply_to_leads"]
@@ -98,8 +98,8 @@ def apply_to_leads(
     """
     require_type(account, Account, "account")
     _check_call(account.revision, at, expected_revision)
-    events = decide(account, leads, command, at=at)
-    fold = Fold(account, leads)
+    fold = Fold(account, CheckedTable(leads))
+    events = decide(account, fold, command, at=at)
     for event in events:
         fold.apply(event)
     changed = {

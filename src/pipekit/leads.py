@@ -11,7 +11,7 @@ place where a lead event changes a lead, whatever keeps the leads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, Final, NamedTuple, Protocol
@@ -30,14 +30,15 @@ from pipekit.account import (
     with_revision,
 )
 from pipekit.automation import HostAction
-from pipekit.errors import DuplicateLeadId, InvalidEvent, UnknownLead
+from pipekit.bounds import MAX_REVISION
+from pipekit.errors import DuplicateLeadId, InvalidEvent, InvalidVersion, UnknownLead
 from pipekit.events import Event
 from pipekit.kind import OUTCOMES
 from pipekit.lead import Lead, trusted_lead
 from pipekit.scheduling import Scheduled, check_failure_reason
 from pipekit.stage import StageKind
 
-__all__ = ["Fold", "LeadRecord", "LeadTable"]
+__all__ = ["CheckedTable", "Fold", "LeadRecord", "LeadTable"]
 
 
 class LeadRecord(NamedTuple):
@@ -109,6 +110,40 @@ class LeadTable(Protocol):
         """Return the actions not handed over that are due at *now*, by (due time, id)."""
 
 
+class CheckedTable:
+    """A host's :class:`LeadTable`, with each record it gives checked as it enters.
+
+    A record that is not a :class:`LeadRecord` of the lead asked for, with that
+    lead's items in ascending order of id, raises (see :func:`checked_record`);
+    the rest passes through.
+    """
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: LeadTable) -> None:
+        self.table = table
+
+    def record(self, lead_id: int) -> LeadRecord | None:
+        """Return the table's record of the lead *lead_id*, once checked."""
+        return checked_record(self.table.record(lead_id), lead_id)
+
+    def lead_ids_in(self, pipeline_id: int, stage_id: int) -> Iterable[int]:
+        """Return what the table gives."""
+        return self.table.lead_ids_in(pipeline_id, stage_id)
+
+    def waiting_of(self, automation_id: int) -> Iterable[Scheduled]:
+        """Return what the table gives."""
+        return self.table.waiting_of(automation_id)
+
+    def find_scheduled(self, scheduled_id: int) -> Scheduled | None:
+        """Return what the table gives."""
+        return self.table.find_scheduled(scheduled_id)
+
+    def due(self, now: datetime) -> Iterable[Scheduled]:
+        """Return what the table gives."""
+        return self.table.due(now)
+
+
 Change = tuple[LeadRecord | None, LeadRecord | None]
 """A lead's record before a command and after it; ``None`` where the lead is not."""
 
@@ -158,16 +193,20 @@ class Fold:
             return item
         return None  # its lead was touched, and the item was not found there: it went
 
-    def waiting_of(self, automation_id: int) -> Iterator[Scheduled]:
-        """Yield the scheduled actions of an automation not handed over, as the events left them."""
-        for item in self.table.waiting_of(automation_id):
-            if item.lead_id not in self.changes:
-                yield item
+    def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
+        """Return an automation's actions not handed over, as the events left them, by id."""
+        changes = self.changes
+        found = [
+            item for item in self.table.waiting_of(automation_id) if item.lead_id not in changes
+        ]
         for _before, after in self.changes.values():
             if after is not None:
-                for item in after.scheduled:
-                    if item.automation_id == automation_id and item.handed_over_at is None:
-                        yield item
+                found.extend(
+                    item
+                    for item in after.scheduled
+                    if item.automation_id == automation_id and item.handed_over_at is None
+                )
+        return tuple(sorted(found, key=_by_id))
 
     def lead_ids_in(self, pipeline_id: int, stage_id: int) -> Iterable[int]:
         """Return the ids of the leads in a stage before the events, in ascending order."""
@@ -247,7 +286,7 @@ class Fold:
         self.account = with_revision(self.account, event.revision, next_id)
 
     def _check_no_waiting(self, event_name: str, automation_id: int) -> None:
-        if next(self.waiting_of(automation_id), None) is not None:
+        if self.waiting_of(automation_id):
             raise InvalidEvent(
                 event_name,
                 f"automation {automation_id} still has actions waiting: cancel them first",
@@ -351,6 +390,8 @@ def _moved(
         raise InvalidEvent(
             event_name, f"lead {lead_id} is in stage {lead.stage_id}, not in stage {origin[1]}"
         )
+    if lead.version == MAX_REVISION:
+        raise InvalidVersion(lead.version + 1)
     index, stage_index = position(account, target)
     kind = account.pipelines[index].stages[stage_index].kind
     if loss_reason_id is not None:
