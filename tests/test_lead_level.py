@@ -334,3 +334,74 @@ def test_a_stale_version_is_refused_the_same_way(shift: int) -> None:
     assert isinstance(expected, Refusal)
     assert expected.code == "lead_version_conflict"
     assert outcome == expected
+
+
+class Liar(DictTable):
+    """A table that answers every lead id with what *answer* gives: a host's bug."""
+
+    def __init__(self, answer: LeadRecord | tuple[str]) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def record(self, lead_id: int) -> LeadRecord | None:
+        return self.answer  # type: ignore[return-value]  # a wrong answer, on purpose
+
+
+class Counting(DictTable):
+    """A table that notes each lead id it is asked the record of."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[int] = []
+
+    def record(self, lead_id: int) -> LeadRecord | None:
+        self.asked.append(lead_id)
+        return super().record(lead_id)
+
+
+def two_leads() -> Workspace:
+    workspace = new_workspace()
+    for command in (CreateLead("ACME"), CreateLead("Globex")):
+        workspace = apply(workspace, command, at=START).workspace
+    return workspace
+
+
+class TestRecordsFromTheTable:
+    @pytest.mark.xfail(
+        strict=True,
+        reason="apply_to_leads does not check what the table returns (leads.checked_record is"
+        " never called): the record of lead 2, given for lead 1, moves lead 2",
+    )
+    def test_refuses_the_record_of_another_lead(self) -> None:
+        workspace = two_leads()
+        record = workspace.record(2)
+        assert record is not None
+        with pytest.raises(ValueError, match="the table gave lead 2 for lead 1"):
+            apply_to_leads(workspace.account, Liar(record), MoveLead(1, 145), at=START)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="apply_to_leads does not check what the table returns (leads.checked_record is"
+        " never called): a record that is not a LeadRecord raises AttributeError",
+    )
+    def test_refuses_what_is_not_a_record(self) -> None:
+        workspace = two_leads()
+        with pytest.raises(TypeError, match="lead record"):
+            apply_to_leads(workspace.account, Liar(("lead",)), MoveLead(1, 145), at=START)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="apply_to_leads decides with the table itself, then applies the events through"
+        " a Fold that reads the record again: two reads of one lead, where apply decides"
+        " through the fold and reads it once",
+    )
+    def test_a_lead_command_reads_its_lead_once(self) -> None:
+        workspace = two_leads()
+        table = Counting()
+        for lead_id in workspace.leads:
+            record = workspace.record(lead_id)
+            assert record is not None
+            table.write({lead_id: record})
+        applied = apply_to_leads(workspace.account, table, MoveLead(1, 145), at=START)
+        assert [type(event).__name__ for event in applied.events] == ["LeadMoved"]
+        assert table.asked == [1]
