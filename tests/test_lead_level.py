@@ -367,11 +367,6 @@ def two_leads() -> Workspace:
 
 
 class TestRecordsFromTheTable:
-    @pytest.mark.xfail(
-        strict=True,
-        reason="apply_to_leads does not check what the table returns (leads.checked_record is"
-        " never called): the record of lead 2, given for lead 1, moves lead 2",
-    )
     def test_refuses_the_record_of_another_lead(self) -> None:
         workspace = two_leads()
         record = workspace.record(2)
@@ -379,22 +374,11 @@ class TestRecordsFromTheTable:
         with pytest.raises(ValueError, match="the table gave lead 2 for lead 1"):
             apply_to_leads(workspace.account, Liar(record), MoveLead(1, 145), at=START)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="apply_to_leads does not check what the table returns (leads.checked_record is"
-        " never called): a record that is not a LeadRecord raises AttributeError",
-    )
     def test_refuses_what_is_not_a_record(self) -> None:
         workspace = two_leads()
         with pytest.raises(TypeError, match="lead record"):
             apply_to_leads(workspace.account, Liar(("lead",)), MoveLead(1, 145), at=START)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="apply_to_leads decides with the table itself, then applies the events through"
-        " a Fold that reads the record again: two reads of one lead, where apply decides"
-        " through the fold and reads it once",
-    )
     def test_a_lead_command_reads_its_lead_once(self) -> None:
         workspace = two_leads()
         table = Counting()
