@@ -139,12 +139,16 @@ class StageTally(ABC, Generic[_Cell]):
         places them, and holds their stages.
         """
         rows = list(self.rows)
-        for lead, change in ((before, self.left), (after, self.joined)):
-            if lead is not None:
-                index, stage_index = position(account, (lead.pipeline_id, lead.stage_id))
-                row = list(rows[index])
-                row[stage_index] = change(row[stage_index], lead)
-                rows[index] = tuple(row)
+        if before is not None:
+            index, at = position(account, (before.pipeline_id, before.stage_id))
+            row = list(rows[index])
+            row[at] = self.left(row[at], before)
+            rows[index] = tuple(row)
+        if after is not None:
+            index, at = position(account, (after.pipeline_id, after.stage_id))
+            row = list(rows[index])
+            row[at] = self.joined(row[at], after)
+            rows[index] = tuple(row)
         return self._with_rows(tuple(rows))
 
     def realigned(self, old: tuple[Pipeline, ...], new: tuple[Pipeline, ...]) -> Self:
@@ -420,8 +424,10 @@ class Account:
             changes["_automation_index"] = AutomationIndex(changes["automations"])
         if "pipelines" in changes:
             changes["_layout"] = Layout(changes["pipelines"])
+        fields = self.__dict__.copy()
+        fields.update(changes)
         result = object.__new__(Account)
-        result.__dict__.update(self.__dict__, **changes)
+        object.__setattr__(result, "__dict__", fields)
         return result
 
 
@@ -773,10 +779,10 @@ def position(account: Account, place: Place) -> tuple[int, int]:
     Raises :class:`~pipekit.UnknownPipeline` or :class:`~pipekit.UnknownStage`
     when there is none; unlike the queries, it does not check the ids' type.
     """
-    places = account._layout.places
-    if place not in places:
-        account.pipeline(place[0]).index_of(place[1])  # raises why there is none
-    return places[place]
+    try:
+        return account._layout.places[place]
+    except KeyError:
+        raise UnknownStage(place[1], account.pipeline(place[0]).id) from None
 
 
 def with_tally(account: Account, tally: StageTally[Any]) -> Account:

@@ -21,8 +21,9 @@ check (W1, W5); a lead on its own checks what it can know by itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import final
+from typing import Final, final
 
 import attrs
 
@@ -124,20 +125,40 @@ def trusted_lead(
     closed_at: datetime | None,
     loss_reason_id: int | None,
 ) -> Lead:
-    """Return *lead* in another stage, one version on, from values already checked."""
+    """Return *lead* in another stage, one version on, from values already checked.
+
+    Each field is written through its slot's own setter, past the frozen class's
+    ``__setattr__``, as ``object.__setattr__`` does without looking the name up.
+    """
     result = object.__new__(Lead)
-    set_field = object.__setattr__
-    set_field(result, "id", lead.id)
-    set_field(result, "name", lead.name)
-    set_field(result, "pipeline_id", pipeline_id)
-    set_field(result, "stage_id", stage_id)
-    set_field(result, "price", lead.price)
-    set_field(result, "created_at", lead.created_at)
-    set_field(result, "stage_entered_at", stage_entered_at)
-    set_field(result, "closed_at", closed_at)
-    set_field(result, "loss_reason_id", loss_reason_id)
-    set_field(result, "version", lead.version + 1)
+    _SET_ID(result, lead.id)
+    _SET_NAME(result, lead.name)
+    _SET_PIPELINE_ID(result, pipeline_id)
+    _SET_STAGE_ID(result, stage_id)
+    _SET_PRICE(result, lead.price)
+    _SET_CREATED_AT(result, lead.created_at)
+    _SET_STAGE_ENTERED_AT(result, stage_entered_at)
+    _SET_CLOSED_AT(result, closed_at)
+    _SET_LOSS_REASON_ID(result, loss_reason_id)
+    _SET_VERSION(result, lead.version + 1)
     return result
+
+
+def _slot_setter(name: str) -> Callable[[Lead, object], None]:
+    setter: Callable[[Lead, object], None] = Lead.__dict__[name].__set__
+    return setter
+
+
+_SET_ID: Final = _slot_setter("id")
+_SET_NAME: Final = _slot_setter("name")
+_SET_PIPELINE_ID: Final = _slot_setter("pipeline_id")
+_SET_STAGE_ID: Final = _slot_setter("stage_id")
+_SET_PRICE: Final = _slot_setter("price")
+_SET_CREATED_AT: Final = _slot_setter("created_at")
+_SET_STAGE_ENTERED_AT: Final = _slot_setter("stage_entered_at")
+_SET_CLOSED_AT: Final = _slot_setter("closed_at")
+_SET_LOSS_REASON_ID: Final = _slot_setter("loss_reason_id")
+_SET_VERSION: Final = _slot_setter("version")
 
 
 @final

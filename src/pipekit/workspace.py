@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import islice
 from operator import attrgetter, itemgetter
-from typing import ClassVar, Final, TypeAlias, final
+from typing import ClassVar, Final, TypeAlias, cast, final
 
 import attrs
 
@@ -353,7 +353,7 @@ class Workspace:
         account = fold.account
         if account is self._account:
             return self
-        leads = _to_leads(self.leads)
+        leads = cast(PersistentIndex[Lead], self.leads)  # the constructor made it one
         schedule = self._schedule
         for lead_id, (before, after) in fold.changes.items():
             if before is after:
@@ -365,11 +365,13 @@ class Workspace:
             new_items = () if after is None else after.scheduled
             if new_items is not old_items:
                 schedule = _rescheduled(schedule, old_items, new_items)
-        result = object.__new__(Workspace)
-        fields = result.__dict__
-        fields.update(self.__dict__)
+        fields = self.__dict__.copy()
         fields.update(zip(_FROM_ACCOUNT, _account_values(account.__dict__), strict=True))
-        fields.update(leads=leads, _schedule=schedule, _account=account)
+        fields["leads"] = leads
+        fields["_schedule"] = schedule
+        fields["_account"] = account
+        result = object.__new__(Workspace)
+        object.__setattr__(result, "__dict__", fields)
         return result
 
 
