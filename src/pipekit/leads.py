@@ -167,12 +167,14 @@ class Fold:
     record once.
     """
 
-    __slots__ = ("account", "changes", "table")
+    __slots__ = ("account", "born", "changes", "table")
 
     def __init__(self, account: Account, table: LeadTable) -> None:
         self.account = account
         self.table = table
         self.changes: dict[int, Change] = {}
+        self.born: dict[int, int] = {}
+        """The lead of each action scheduled by the events so far, by the action's id."""
 
     def record(self, lead_id: int) -> LeadRecord | None:
         """Return the record of the lead *lead_id* as the events so far left it."""
@@ -184,14 +186,19 @@ class Fold:
         return record
 
     def find_scheduled(self, scheduled_id: int) -> Scheduled | None:
-        """Return the scheduled action *scheduled_id* as the events so far left it."""
-        for _before, after in self.changes.values():
-            if after is not None and (item := after.item(scheduled_id)) is not None:
+        """Return the scheduled action *scheduled_id* as the events so far left it.
+
+        One lookup: an action scheduled here is found by its lead, one of the table's
+        by the table, and then in its lead's record if the events touched that lead.
+        """
+        lead_id = self.born.get(scheduled_id)
+        if lead_id is None:
+            item = self.table.find_scheduled(scheduled_id)
+            if item is None or item.lead_id not in self.changes:
                 return item
-        item = self.table.find_scheduled(scheduled_id)
-        if item is None or item.lead_id not in self.changes:
-            return item
-        return None  # its lead was touched, and the item was not found there: it went
+            lead_id = item.lead_id
+        after = self.changes[lead_id][1]
+        return None if after is None else after.item(scheduled_id)
 
     def waiting_of(self, automation_id: int) -> tuple[Scheduled, ...]:
         """Return an automation's actions not handed over, as the events left them, by id."""
@@ -283,6 +290,8 @@ class Fold:
         before = self.record(lead_id)
         after = evolve_lead(self.account, before, event)
         self.changes[lead_id] = (self.changes[lead_id][0], after)
+        if next_id is not None:
+            self.born[next_id - 1] = lead_id
         self.account = with_revision(self.account, event.revision, next_id)
 
     def _check_no_waiting(self, event_name: str, automation_id: int) -> None:
